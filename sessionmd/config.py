@@ -23,6 +23,7 @@ from sessionmd.errors import ConfigError
 
 CONFIG_FILE = "sessionmd.yaml"
 TokenKind = Literal["input", "output", "cache_creation", "cache_read"]
+DEFAULT_MEASURE: tuple[TokenKind, ...] = ("input", "output", "cache_creation")
 
 
 class WeeklyWindow(BaseModel):
@@ -45,7 +46,7 @@ class ProjectConfig(BaseModel):
         None, description="Tokens per 5-hour window, or pro / max5 / max20 / auto."
     )
     token_measure: list[TokenKind] = Field(
-        default_factory=lambda: ["input", "output", "cache_creation"],
+        default_factory=lambda: list(DEFAULT_MEASURE),
         description="Token kinds that count towards estimates, actuals and limits.",
     )
     timezone: str | None = Field(None, description="IANA zone for output; default: the system's.")
@@ -77,7 +78,9 @@ def load_config(root: Path) -> ProjectConfig:
     except yaml.YAMLError as err:
         mark = getattr(err, "problem_mark", None)
         line = mark.line + 1 if mark is not None else None
-        raise ConfigError(f"invalid YAML: {getattr(err, 'problem', err)}", str(path), line) from None
+        raise ConfigError(
+            f"invalid YAML: {getattr(err, 'problem', err)}", str(path), line
+        ) from None
     except UnicodeDecodeError:
         raise ConfigError("not UTF-8", str(path)) from None
     if not isinstance(data, dict):

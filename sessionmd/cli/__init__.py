@@ -11,13 +11,33 @@ from typing import Any
 
 # name -> (module, attribute, one-line help shown in ``sessionmd --help``)
 COMMANDS: dict[str, tuple[str, str, str]] = {
-    "estimate": ("sessionmd.cli.estimate", "estimate", "Compile token estimates into plans, in place."),
-    "check": ("sessionmd.cli.estimate", "check", "Validate plans; report every problem as path:line."),
+    "estimate": (
+        "sessionmd.cli.estimate",
+        "estimate",
+        "Compile token estimates into plans, in place.",
+    ),
+    "check": (
+        "sessionmd.cli.estimate",
+        "check",
+        "Validate plans; report every problem as path:line.",
+    ),
     "strip": ("sessionmd.cli.estimate", "strip", "Remove sessionmd's generated blocks from plans."),
     "new": ("sessionmd.cli.new", "new", "Write the next plans/SESSION_N_PLAN.md from a template."),
-    "usage": ("sessionmd.cli.usage", "usage", "Token usage from Claude Code transcripts (daily, blocks, sessions)."),
-    "status": ("sessionmd.cli.status", "status", "Quota zone, burn rate, runway and reset time for the active block."),
-    "statusline": ("sessionmd.cli.statusline", "statusline", "One-line status for Claude Code's statusLine setting."),
+    "usage": (
+        "sessionmd.cli.usage",
+        "usage",
+        "Token usage from Claude Code transcripts (daily, blocks, sessions).",
+    ),
+    "status": (
+        "sessionmd.cli.status",
+        "status",
+        "Quota zone, burn rate, runway and reset time for the active block.",
+    ),
+    "statusline": (
+        "sessionmd.cli.statusline",
+        "statusline",
+        "One-line status for Claude Code's statusLine setting.",
+    ),
 }
 
 
@@ -69,9 +89,9 @@ def main(argv: list[str] | None = None) -> None:
     args = sys.argv[1:] if argv is None else argv
     if args[:1] == ["statusline"] and not ({"-h", "--help"} & set(args)):
         # Claude Code runs the status line every few hundred ms: skip click entirely.
-        from sessionmd.cli.statusline import run_fast
+        import importlib
 
-        sys.exit(run_fast(args[1:]))
+        sys.exit(importlib.import_module("sessionmd.cli.statusline").run_fast(args[1:]))
     from sessionmd.errors import SessionmdError
 
     cli = _build_group()

@@ -16,9 +16,9 @@ F = TypeVar("F", bound=Callable[..., Any])
 
 def json_option(func: F) -> F:
     """``--json``: machine-readable output on stdout instead of the rich display."""
-    return click.option(
-        "--json", "as_json", is_flag=True, help="Print JSON instead of a table."
-    )(func)
+    return click.option("--json", "as_json", is_flag=True, help="Print JSON instead of a table.")(
+        func
+    )
 
 
 @contextmanager
