@@ -90,6 +90,9 @@ class Phase(BaseModel):
     number: str = Field(description="As written: '1', '3.5', '6B'.")
     title: str
     line: int = Field(description="1-based line of the heading the phase was taken from.")
+    block_after_line: int = Field(
+        0, description="1-based line after which the phase's generated block goes (0: unset)."
+    )
     hours: tuple[float, float] | None = Field(None, description="Duration range in hours.")
     hours_source: Literal["heading", "tag"] | None = None
     type: TaskType | None = Field(None, description="None when the plan gives no **Type**.")
@@ -112,6 +115,9 @@ class Plan(BaseModel):
     frontmatter: PlanFrontmatter
     frontmatter_line_count: int = 0
     phases: list[Phase]
+    total_after_line: int = Field(
+        0, description="1-based line after which the plan's total block goes (0: end of file)."
+    )
     skipped_headings: list[tuple[int, str]] = Field(
         default_factory=list, description="(line, text) of phase-like headings not taken."
     )
