@@ -3,7 +3,7 @@ deterministic, and never takes a phase from a code fence or an HTML comment."""
 
 from __future__ import annotations
 
-from hypothesis import HealthCheck, given, settings
+from hypothesis import HealthCheck, assume, given, settings
 from hypothesis import strategies as st
 
 from sessionmd.errors import PlanError
@@ -136,6 +136,7 @@ def test_never_crashes_and_is_deterministic(fm: str, body: str) -> None:
 @SETTINGS
 @given(documents)
 def test_crlf_and_frontmatter_only_shift_nothing_but_lines(body: str) -> None:
+    assume(not body.startswith("---"))  # that would be a frontmatter of its own
     plain = parse(body)
     crlf = parse(body.replace("\n", "\r\n"))
     shifted = parse("---\ntitle: t\nsession: 1\n---\n" + body)

@@ -20,7 +20,7 @@ from sessionmd.plan.models import PlanFrontmatter
 __all__ = ["FrontmatterBlock", "find_frontmatter", "read_frontmatter"]
 
 _OPEN = re.compile(r"\A\ufeff?---[ \t]*\r?\n")
-_CLOSE = re.compile(r"^(?:---|\.\.\.)[ \t]*\r?$", re.MULTILINE)
+_CLOSE = re.compile(r"^---[ \t]*\r?$", re.MULTILINE)
 _Loader: Any = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
 
 
