@@ -84,8 +84,28 @@ class CompileResult:
         return line_map[min(stripped_line, len(line_map)) - 1]
 
     def located(self, diagnostic: Diagnostic, written: bool) -> Diagnostic:
+        """The diagnostic with its line, and lines its message names, in the file."""
+        import re
+
         line = self.file_line(diagnostic.line, written)
-        return diagnostic.model_copy(update={"line": line})
+        message = re.sub(
+            r"\b(lines?) (\d+)\b",
+            lambda m: f"{m[1]} {self.file_line(int(m[2]), written)}",
+            diagnostic.message,
+        )
+        return diagnostic.model_copy(update={"line": line, "message": message})
+
+
+# Said of a plan to explain what was taken; never a problem, even for ``check --strict``.
+NOTE_CODES = frozenset({"default-type", "skipped-heading", "duplicate-phase"})
+
+
+def _unique(diagnostics: Iterable[Diagnostic]) -> list[Diagnostic]:
+    """Sorted by line; the parser and the estimator may both say the same thing."""
+    seen: dict[tuple[int, str], Diagnostic] = {}
+    for diagnostic in diagnostics:
+        seen.setdefault((diagnostic.line, diagnostic.code), diagnostic)
+    return sorted(seen.values(), key=lambda d: (d.line, d.code, d.message))
 
 
 def _remap(err: SessionmdError, path: str, parts: Split) -> SessionmdError:
@@ -169,9 +189,7 @@ def compile_plan(
             path,
             parts.original_line(_own_estimate_line(stripped)),
         )
-    diagnostics = sorted(
-        [*plan.diagnostics, *estimate.warnings], key=lambda d: (d.line, d.code, d.message)
-    )
+    diagnostics = _unique([*plan.diagnostics, *estimate.warnings])
     record = plan.frontmatter.status == "done"
     if record:
         new_text = text
