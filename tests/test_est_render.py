@@ -1,0 +1,354 @@
+"""The generated text: snapshots, valid YAML, and every calculation it shows recomputed.
+
+The recomputation reads only the rendered text: it evaluates each calculation from the
+numbers shown (as a reviewer would) and checks the figure after ``=`` (exact) or ``≈``
+(rounded half up: tokens to 100, percentages to 0.1); then it checks the headline
+figures against the calculations and the totals against the phase blocks.
+"""
+
+from __future__ import annotations
+
+import math
+import re
+from fractions import Fraction
+from typing import Any
+
+import frontmatter
+import yaml
+from hypothesis import given, settings
+from hypothesis import strategies as st
+from syrupy.assertion import SnapshotAssertion
+
+from sessionmd.estimate.compute import PlanEstimate, estimate_plan
+from sessionmd.estimate.model import EstimationModel, parse_model
+from sessionmd.estimate.render import render_frontmatter, render_phase_block, render_total_block
+from sessionmd.plan.models import Phase, Plan, PlanFrontmatter
+from sessionmd.quota import PRESETS, Quota
+
+MODEL = EstimationModel()
+
+# ---------------------------------------------------------------- a reviewer's calculator
+
+NUMBER = re.compile(r"(\d[\d,]*(?:\.\d+)?)(h|\s?min|\s?s|/h|%)?")
+
+
+def strip_notes(text: str) -> str:
+    """Drop parenthesised words such as '(tech_stack familiar)'; keep '(25,000 + ...)'."""
+    out, i = [], 0
+    while i < len(text):
+        if (text[i] == "(" and i + 1 < len(text) and text[i + 1].isalpha()) or (
+            text[i] == "(" and text[i + 1 : i + 2] == "_"
+        ):
+            depth = 0
+            while True:
+                depth += {"(": 1, ")": -1}.get(text[i], 0)
+                i += 1
+                if depth == 0:
+                    break
+            continue
+        out.append(text[i])
+        i += 1
+    return "".join(out)
+
+
+def number(text: str) -> Fraction:
+    m = NUMBER.fullmatch(text.strip())
+    assert m, text
+    value = Fraction(m.group(1).replace(",", ""))
+    unit = (m.group(2) or "").strip()
+    return {"h": value, "min": value / 60, "s": value / 3600, "%": value / 100}.get(unit, value)
+
+
+def evaluate(expr: str) -> Fraction:
+    """+, -, ×, ÷ and parentheses over the numbers shown, with their units."""
+    tokens = re.findall(r"\d[\d,]*(?:\.\d+)?(?:h|\s?min\b|\s?s\b|/h|%)?|[-+×÷()]", expr)
+    rest = re.sub(r"\d[\d,]*(?:\.\d+)?(?:h|\s?min\b|\s?s\b|/h|%)?|[-+×÷()]|\s", "", expr)
+    assert rest == "", f"unreadable calculation: {expr!r} ({rest!r})"
+    pos = 0
+
+    def atom() -> Fraction:
+        nonlocal pos
+        tok = tokens[pos]
+        pos += 1
+        if tok == "(":
+            value = expression()
+            assert tokens[pos] == ")"
+            pos += 1
+            return value
+        return number(tok)
+
+    def term() -> Fraction:
+        nonlocal pos
+        value = atom()
+        while pos < len(tokens) and tokens[pos] in "×÷":
+            op = tokens[pos]
+            pos += 1
+            value = value * atom() if op == "×" else value / atom()
+        return value
+
+    def expression() -> Fraction:
+        nonlocal pos
+        value = term()
+        while pos < len(tokens) and tokens[pos] in "+-":
+            op = tokens[pos]
+            pos += 1
+            value = value + term() if op == "+" else value - term()
+        return value
+
+    result = expression()
+    assert pos == len(tokens), expr
+    return result
+
+
+def check_calculation(text: str) -> int | Fraction:
+    """Evaluate 'calculation = figure' or 'calculation ≈ figure'; return the figure."""
+    m = re.fullmatch(r"(.*) ([=≈]) ([+-]?\d[\d,]*(?:\.\d+)?%?)(.*)", text)
+    assert m, text
+    lhs, rel, shown_text, tail = m.groups()
+    assert tail == "" or tail.startswith(","), text
+    value = evaluate(strip_notes(lhs))
+    percent = shown_text.endswith("%")
+    shown = Fraction(shown_text.rstrip("%").replace(",", "").lstrip("+"))
+    if percent:
+        value *= 100  # the calculation's "× 100" already made it a percentage
+        value /= 100
+    if rel == "=":
+        assert value == shown, f"{text}: {value} != {shown}"
+    else:
+        unit = Fraction(1, 10) if percent else Fraction(100)
+        assert value != shown, f"{text}: exact, so it should say '='"
+        assert math.floor(value / unit + Fraction(1, 2)) * unit == shown, f"{text}: {float(value)}"
+    return shown
+
+
+def figures(head: str) -> list[int]:
+    return [int(x.replace(",", "")) for x in re.findall(r"\d[\d,]*\d|\d", head)]
+
+
+def recompute_phase(block: str) -> dict[str, int]:
+    lines = block.splitlines()
+    head = re.fullmatch(
+        r"\*\*Estimate\*\*: ([\d,]+) tokens \(([\d,]+) - ([\d,]+), (low|medium|high) confidence\)",
+        lines[0],
+    )
+    assert head, lines[0]
+    mid, low, high = (int(g.replace(",", "")) for g in head.groups()[:3])
+    conf = head.group(4)
+    got: dict[str, int] = {}
+    spread = None
+    for line in lines[2:]:
+        if line.startswith("- Confidence: "):
+            m = re.search(r"spread (\d+(?:\.\d+)?)%$", line)
+            assert m and line.startswith(f"- Confidence: {conf} ")
+            spread = Fraction(m.group(1)) / 100
+        for which in ("Mid", "Low", "High"):
+            if line.startswith(f"- {which}: "):
+                got[which] = int(check_calculation(line[len(which) + 4 :]))
+                if which != "Mid":
+                    factor = re.search(r"× ([\d.]+) \(\w+ confidence, ([+-])([\d.]+)%\)", line)
+                    assert factor and spread is not None
+                    sign = 1 if factor.group(2) == "+" else -1
+                    assert Fraction(factor.group(3)) / 100 == spread
+                    assert Fraction(factor.group(1)) == 1 + sign * spread
+        if line.startswith("- Author's estimate: ") and "middle: " in line:
+            check_calculation(line.split("middle: ", 1)[1])
+            a = figures(line.split(" tokens;")[0])
+            author_mid = Fraction(a[0] + a[-1], 2)
+            m = re.search(r"\(([\d,]+) - ([\d,.]+)\) ÷ ([\d,.]+) ×", line)
+            assert m, line
+            assert int(m.group(1).replace(",", "")) == mid
+            assert Fraction(m.group(2).replace(",", "")) == author_mid
+            assert Fraction(m.group(3).replace(",", "")) == author_mid
+    assert got == {"Mid": mid, "Low": low, "High": high}, (got, lines[0])
+    return {"mid": mid, "low": low, "high": high}
+
+
+def recompute_total(block: str, phases: list[dict[str, int]], quota: int | None) -> None:
+    lines = block.splitlines()
+    if not phases:
+        assert lines == ["**Session estimate**: no phases found, so nothing to estimate"]
+        return
+    mid, low, high, safe = figures(lines[0])
+    found: dict[str, Fraction | int] = {}
+    for line in lines[2:]:
+        label, _, rest = line[2:].partition(": ")
+        if label == "Safe upper limit":
+            a, b, result = figures(rest)
+            assert max(a, b) == result
+            found["safe"] = result
+        elif label.startswith("Quota") and "tokens (" in rest:
+            calc = rest[rest.index("): ") + 3 :]
+            found["percent"] = check_calculation(calc.split(", **")[0])
+            fits = calc.endswith("**fits**")
+            assert fits == (found["safe"] <= (quota or 0))
+            assert figures(rest)[0] == quota
+        elif label.startswith("Quota"):
+            assert quota is None and "add `quota:`" in rest
+        elif line.startswith("- "):
+            found[label.split(" ")[0]] = check_calculation(rest)
+    assert found["Mid"] == mid == sum(p["mid"] for p in phases)
+    assert found["Conservative"] == low == sum(p["low"] for p in phases)
+    assert found["Aggressive"] == high == sum(p["high"] for p in phases)
+    assert found["safe"] == safe
+    # the sums name every phase's figure, in order
+    assert lines[2] == "- Mid: " + " + ".join(f"{p['mid']:,}" for p in phases) + f" = {mid:,}"
+
+
+def recompute_everything(est: PlanEstimate) -> None:
+    phases = [recompute_phase(render_phase_block(pe)) for pe in est.phases]
+    recompute_total(render_total_block(est), phases, est.total.quota)
+    data = yaml.safe_load(render_frontmatter(est))["estimate"]
+    assert data["mid"] == est.total.mid and data["safe_limit"] == est.total.safe_limit
+    assert [(v["low"], v["mid"], v["high"]) for v in data["phases"].values()] == [
+        (p["low"], p["mid"], p["high"]) for p in phases
+    ]
+    assert list(data["phases"]) == [p.number for p in est.phases]
+
+
+# ---------------------------------------------------------------- plans
+
+
+def dashboard_plan(quota: Any = "max5") -> Plan:
+    """The seed's SESSION_3_PLAN.md example, in sessionmd's own tags."""
+    return Plan(
+        path="plans/SESSION_3_PLAN.md",
+        frontmatter=PlanFrontmatter(
+            session=3, title="Real-Time Dashboard", tech_stack="familiar", quota=quota
+        ),
+        phases=[
+            Phase(number="1", title="WebSocket Server", line=20, hours=(1, 1.5),
+                  libraries=["Socket.io"], confidence="high", author_tokens=(25_000, 32_000)),
+            Phase(number="2", title="Dashboard Foundation", line=40, hours=(1.5, 2),
+                  complexity=1.1, complexity_note="new framework", libraries=["Next.js"]),
+            Phase(number="3", title="Visualization", line=60, hours=(1.5, 2), complexity=1.2,
+                  complexity_note="unfamiliar library", libraries=["Recharts", "socket.io"]),
+            Phase(number="4", title="Historical Sessions", line=80, hours=(1, 1), type="testing"),
+            Phase(number="4.5", title="Future ideas", line=90),
+            Phase(number="5", title="Polish", line=95, hours=(50 / 60, 50 / 60), type="polish"),
+        ],
+    )  # fmt: skip
+
+
+def test_dashboard_snapshot(snapshot: SnapshotAssertion) -> None:
+    est = estimate_plan(dashboard_plan(), MODEL, PRESETS["max5"])
+    blocks = [render_phase_block(pe) for pe in est.phases]
+    assert blocks == snapshot(name="phases")
+    assert render_total_block(est) == snapshot(name="total")
+    assert render_frontmatter(est) == snapshot(name="frontmatter")
+    recompute_everything(est)
+
+
+def test_no_quota_and_empty_plan_snapshot(snapshot: SnapshotAssertion) -> None:
+    est = estimate_plan(dashboard_plan(quota=None), MODEL, None)
+    assert render_total_block(est) == snapshot(name="no-quota")
+    recompute_everything(est)
+    empty = estimate_plan(Plan(path="p.md", frontmatter=PlanFrontmatter(), phases=[]), MODEL, None)
+    assert render_total_block(empty) == snapshot(name="empty-total")
+    assert render_frontmatter(empty) == snapshot(name="empty-frontmatter")
+    recompute_everything(empty)
+
+
+def test_seed_phase_one_as_the_brief_words_it() -> None:
+    # (25,000 + 1.25h × 45,000/h) × 0.9 (tech_stack familiar) × 1.1 (complexity: new framework)
+    # + 5,000 (Recharts) = 81,250 × 0.99 + 5,000 = 85,437.5 ≈ 85,400
+    p = Phase(number="1", title="Charts", line=5, hours=(1, 1.5), complexity=1.1,
+              complexity_note="new framework", libraries=["Recharts"])  # fmt: skip
+    est = estimate_plan(
+        Plan(path="p.md", frontmatter=PlanFrontmatter(tech_stack="familiar"), phases=[p]),
+        MODEL,
+        None,
+    )
+    block = render_phase_block(est.phases[0])
+    assert (
+        "- Mid: (25,000 + 1.25h × 45,000/h) × 0.9 (tech_stack familiar) × 1.1 "
+        "(complexity: new framework) + 5,000 (Recharts, default library cost) ≈ 85,400"
+    ) in block
+    assert block.startswith("**Estimate**: 85,400 tokens (")
+    assert "(the default: this phase gives no Type tag)" in block
+    recompute_everything(est)
+
+
+def test_frontmatter_reads_back_through_python_frontmatter() -> None:
+    est = estimate_plan(dashboard_plan(), MODEL, PRESETS["max5"])
+    text = "---\ntitle: x\n" + render_frontmatter(est) + "---\n# body\n"
+    post = frontmatter.loads(text)
+    assert post["estimate"]["model"] == "default"
+    assert post["estimate"]["fits"] is False
+    assert post["estimate"]["phases"]["4.5"]["hours"] is None
+    assert post["estimate"]["phases"]["1"]["title"] == "WebSocket Server"
+
+
+def test_texts_end_with_one_newline_and_use_lf() -> None:
+    est = estimate_plan(dashboard_plan(), MODEL, PRESETS["max5"])
+    for text in [*map(render_phase_block, est.phases), render_total_block(est),
+                 render_frontmatter(est)]:  # fmt: skip
+        assert text.endswith("\n") and not text.endswith("\n\n") and "\r" not in text
+        assert "<!--" not in text and "-->" not in text
+
+
+# ---------------------------------------------------------------- generated plans
+
+names = st.text(
+    st.characters(codec="utf-8", exclude_categories=("Cs", "Cc")), min_size=1, max_size=20
+)
+hours = st.one_of(
+    st.none(),
+    st.tuples(st.integers(1, 600), st.integers(0, 600)).map(
+        lambda t: (t[0] / 60, (t[0] + t[1]) / 60)
+    ),
+    st.tuples(
+        st.sampled_from([0.25, 0.5, 0.75, 1, 1.5, 2, 3.25]), st.sampled_from([0, 0.5, 1])
+    ).map(lambda t: (float(t[0]), float(t[0] + t[1]))),
+)
+phases = st.builds(
+    Phase,
+    number=st.from_regex(r"[1-9][0-9]?(\.5|B)?", fullmatch=True),
+    title=names,
+    line=st.integers(1, 10_000),
+    hours=hours,
+    type=st.one_of(st.none(), st.sampled_from(sorted(MODEL.task_types))),
+    complexity=st.one_of(st.none(), st.sampled_from([0.8, 0.9, 1.1, 1.15, 1.2, 1.35, 2.0])),
+    complexity_note=st.one_of(st.none(), st.sampled_from(["new framework", "legacy"]), names),
+    libraries=st.lists(
+        st.one_of(st.sampled_from(["Recharts", "Socket.io", "socketio", "D3", "Zod"]), names),
+        max_size=3,
+    ),
+    confidence=st.one_of(st.none(), st.sampled_from(["low", "medium", "high"])),
+    author_tokens=st.one_of(
+        st.none(),
+        st.tuples(st.integers(0, 200_000), st.integers(0, 50_000)).map(
+            lambda t: (t[0], t[0] + t[1])
+        ),
+    ),
+)
+fronts = st.builds(
+    PlanFrontmatter,
+    project_size=st.one_of(st.none(), st.sampled_from(["small", "medium", "large", "enterprise"])),
+    tech_stack=st.one_of(st.none(), st.sampled_from(["familiar", "learning", "new"])),
+    code_quality=st.one_of(st.none(), st.sampled_from(["clean", "mixed", "legacy"])),
+)
+quotas = st.one_of(st.none(), st.integers(1, 2_000_000).map(lambda n: Quota(n, "generated")))
+models = st.sampled_from(
+    [
+        MODEL,
+        parse_model(
+            'buffer: 0.15\nlibraries: {recharts: 8000}\nname: "t: \\"x\\""\n'
+            "confidence_spread: {medium: 0.125}\n",
+            "m.yaml",
+        ),
+    ]
+)  # fmt: skip
+
+
+@settings(max_examples=150, deadline=None)
+@given(fronts, st.lists(phases, max_size=6, unique_by=lambda p: p.number), quotas, models)
+def test_generated_plans_recompute(
+    front: PlanFrontmatter,
+    phase_list: list[Phase],
+    quota: Quota | None,
+    model: EstimationModel,
+) -> None:
+    plan = Plan(path="p.md", frontmatter=front, phases=phase_list)
+    est = estimate_plan(plan, model, quota)
+    recompute_everything(est)
+    assert yaml.safe_load(render_frontmatter(est))["estimate"]["model"] == model.name
