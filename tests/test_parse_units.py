@@ -263,3 +263,25 @@ def test_phase_keys() -> None:
     assert phase_key("6b") == phase_key("6B") == "6B"
     assert phase_key("01") == "1"
     assert phase_key("3.5") == "3.5"
+
+
+@pytest.mark.parametrize(
+    ("a", "b", "same"),
+    [
+        ("Context Tracker", "Context Tracker Module", True),
+        ("Commands", "Slash Commands", True),
+        ("Testing & Docs", "Testing & Documentation", True),
+        ("Critical Gaps", "Fix Critical Gaps", True),
+        ("Integration & Testing", "Integration and Tests", True),
+        ("", "Anything", True),
+        ("Dashboard Redesign", "Dashboard Integration", False),
+        ("MVP Dashboard", "Fix Critical Gaps", False),
+        ("Live Data Connection", "JSONL Parser & Data Layer", False),
+        ("Historical Sessions", "Analytics", False),
+    ],
+)
+def test_title_similarity(a: str, b: str, same: bool) -> None:
+    from sessionmd.plan.parse import _similar
+
+    assert _similar(a, b) is same
+    assert _similar(b, a) is same

@@ -164,16 +164,25 @@ def _excluded_by(text: str, patterns: Sequence[str]) -> str | None:
     return None
 
 
-def _words(title: str) -> set[str]:
-    return {w for w in re.findall(r"\w+", title.casefold()) if w not in _STOP_WORDS}
+def _words(title: str) -> list[str]:
+    words = (w for w in re.findall(r"\w+", title.casefold()) if w not in _STOP_WORDS)
+    return [w[:-1] if len(w) > 3 and w.endswith("s") else w for w in words]
+
+
+def _same_word(a: str, b: str) -> bool:
+    """``doc`` ~ ``documentation``, ``test`` ~ ``testing``: one a prefix of the other."""
+    short, long = (a, b) if len(a) <= len(b) else (b, a)
+    return short == long or (len(short) >= 3 and long.startswith(short))
 
 
 def _similar(a: str, b: str) -> bool:
     """Titles of one phase written twice: one's words within the other's, or most shared."""
     wa, wb = _words(a), _words(b)
-    if not wa or not wb or wa <= wb or wb <= wa:
+    if not wa or not wb:
         return True
-    return len(wa & wb) / min(len(wa), len(wb)) > 0.5
+    small, large = (wa, wb) if len(wa) <= len(wb) else (wb, wa)
+    shared = sum(1 for w in small if any(_same_word(w, x) for x in large))
+    return shared == len(small) or shared / len(small) > 0.5
 
 
 @dataclass
