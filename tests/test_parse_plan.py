@@ -217,6 +217,8 @@ def test_exclude_sections() -> None:
     assert [p.number for p in plan.phases] == ["1", "4", "5"]
     plan = parse_plan(text, "p.md", exclude=["alternatives", "## Phase 5: B (1h)"])
     assert [p.number for p in plan.phases] == ["1"]
+    bold = parse_plan("**Phase 1: A** (1h)\n\n**Phase 2: B** (1h)\n", "p.md", exclude=["*phase 2*"])
+    assert [p.number for p in bold.phases] == ["1"]
     reasons = [d.message for d in plan.diagnostics if d.code == "skipped-heading"]
     assert len(reasons) == 4 and "excluded by 'Appendix*'" in reasons[0]
     assert "excluded by 'alternatives'" in reasons[2]

@@ -121,6 +121,8 @@ def test_tag_values() -> None:
     cx = read("complexity", "1.1 (new framework)")
     assert (cx.complexity, cx.complexity_note) == (1.1, "new framework")
     assert read("complexity", "0.85").complexity_note is None
+    assert read("complexity", "~1.3").complexity == 1.3
+    assert read("complexity", "×1.2 (learning)").complexity == 1.2
     assert read("complexity", "1.2x - unfamiliar library").complexity_note == "unfamiliar library"
     assert read("libraries", "Recharts, socket.io; `zod` and Express").libraries == [
         "Recharts",

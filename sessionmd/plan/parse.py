@@ -252,7 +252,7 @@ def _classify_headings(doc: _Doc, exclude: Sequence[str]) -> None:
             h.other_work = h.text
 
 
-def _occurrences(doc: _Doc) -> list[_Occurrence]:
+def _occurrences(doc: _Doc, exclude: Sequence[str]) -> list[_Occurrence]:
     heading_lines = [h.line for h in doc.headings]
     found: list[_Occurrence] = []
     for h in doc.headings:
@@ -289,7 +289,10 @@ def _occurrences(doc: _Doc) -> list[_Occurrence]:
             occ = _Occurrence(
                 "paragraph", line, first + end, scope_end, 7, enclosing, lines[k].strip(), phase
             )
-            if section is not None and section.excluded_by is not None:
+            own = _excluded_by(lines[k], exclude) if exclude else None
+            if own is not None:
+                occ.skip = f"excluded by {own!r}"
+            elif section is not None and section.excluded_by is not None:
                 occ.skip = f"in a section excluded by {section.excluded_by!r}"
             elif section is not None and section.other_work is not None:
                 occ.skip = f"under {section.other_work!r}, another session's work"
@@ -516,7 +519,7 @@ def parse_plan(text: str, path: str, *, exclude: Sequence[str] = ()) -> Plan:
     total_lines = fm_lines + body.count("\n") + 1
     doc = _scan(body, fm_lines, total_lines)
     _classify_headings(doc, patterns)
-    occs = _occurrences(doc)
+    occs = _occurrences(doc, patterns)
     _read_tags(doc, occs)
     groups = _resolve(occs)
 
