@@ -120,7 +120,6 @@ class _Occurrence:
     line: int
     last: int  # where a block would go: the heading's or the phase paragraph's last line
     scope_end: int  # tag lines are read in [line, scope_end)
-    level: int  # heading level (paragraph: 7)
     parent: int  # heading index of the containing section, -1 for none
     text: str
     phase: PhaseLine
@@ -257,7 +256,7 @@ def _occurrences(doc: _Doc, exclude: Sequence[str]) -> list[_Occurrence]:
     found: list[_Occurrence] = []
     for h in doc.headings:
         if h.phase is not None:
-            occ = _Occurrence("heading", h.line, h.last, h.end, h.level, h.parent, h.text, h.phase)
+            occ = _Occurrence("heading", h.line, h.last, h.end, h.parent, h.text, h.phase)
             if h.excluded_by is not None:
                 occ.skip = f"in a section excluded by {h.excluded_by!r}"
             elif h.other_work is not None:
@@ -287,7 +286,7 @@ def _occurrences(doc: _Doc, exclude: Sequence[str]) -> list[_Occurrence]:
                 scope_end = doc.total_lines + 1
             section = doc.headings[enclosing] if enclosing >= 0 else None
             occ = _Occurrence(
-                "paragraph", line, first + end, scope_end, 7, enclosing, lines[k].strip(), phase
+                "paragraph", line, first + end, scope_end, enclosing, lines[k].strip(), phase
             )
             own = _excluded_by(lines[k], exclude) if exclude else None
             if own is not None:
