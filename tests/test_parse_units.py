@@ -193,6 +193,8 @@ def test_invalid_tag_values(tag: str, value: str, message: str) -> None:
         ("**Phase 7: Bold Heading** (1h)", "7", "Bold Heading", (1.0, 1.0), None),
         ("PHASE 2: SHOUTING", "2", "SHOUTING", None, None),
         ("Phase 3 (2h)", "3", "", (2.0, 2.0), None),
+        ("Phase 3 ✅", "3", "", None, None),
+        ("Phase\u00a01:\u00a0Setup", "1", "Setup", None, None),
         ("Phase 1: Setup (Backend) (45 min)", "1", "Setup (Backend)", (0.75, 0.75), None),
     ],
 )
