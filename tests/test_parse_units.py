@@ -289,3 +289,31 @@ def test_title_similarity(a: str, b: str, same: bool) -> None:
 
     assert _similar(a, b) is same
     assert _similar(b, a) is same
+
+
+@pytest.mark.parametrize(
+    ("heading", "other"),
+    [
+        ("Future Enhancements (Post-Session 3)", True),
+        ("Future Phases", True),
+        ("Previous Session", True),
+        ("Past phases", True),
+        ("Post-session ideas", True),
+        ("Next Sessions", True),
+        ("Roadmap", True),
+        ("Backlog", True),
+        ("Out of Scope", True),
+        ("Deferred", True),
+        ("Phase Breakdown", False),
+        ("Implementation Phases", False),
+        ("Next Steps", False),
+        ("Session History Backend", False),
+        ("Historical Context", False),
+        ("Future-proof design", False),
+        ("Deliverables Completed", False),
+    ],
+)
+def test_sections_about_other_work(heading: str, other: bool) -> None:
+    from sessionmd.plan.parse import _OTHER_WORK
+
+    assert (_OTHER_WORK.search(heading) is not None) is other
