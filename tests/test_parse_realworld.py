@@ -7,7 +7,6 @@ copied unchanged from ../shared/realworld/plans/): see docs/readme/parse.md for 
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Any
 
 import pytest
 from syrupy.assertion import SnapshotAssertion
@@ -19,35 +18,34 @@ REAL = sorted((FIXTURES / "plans" / "realworld").glob("*.md"))
 SEED = FIXTURES / "parse" / "seed_SESSION_3_PLAN.md"
 
 
-def summary(path: Path) -> dict[str, Any]:
+def _range(r: tuple[float, float] | tuple[int, int] | None) -> str:
+    if r is None:
+        return "-"
+    lo, hi = (round(v, 3) for v in r)
+    return f"{lo:g}" if lo == hi else f"{lo:g}..{hi:g}"
+
+
+def summary(path: Path) -> list[str]:
+    """One line per phase taken, then the skipped lines and the total's anchor: easy to
+    read against the file."""
     text = path.read_text(encoding="utf-8")
     plan = parse_plan(text, path.name)
-    return {
-        "phases": [
-            {
-                "number": p.number,
-                "title": p.title,
-                "hours": p.hours,
-                "hours_source": p.hours_source,
-                "author_tokens": p.author_tokens,
-                "line": p.line,
-                "block_after_line": p.block_after_line,
-                "also_at": p.also_at,
-                "type": p.type,
-                "complexity": p.complexity,
-                "complexity_note": p.complexity_note,
-                "confidence": p.confidence,
-                "libraries": p.libraries,
-            }
-            for p in plan.phases
-        ],
-        "total_after_line": plan.total_after_line,
-        "skipped": [
-            f"{d.line}: {d.message}" for d in plan.diagnostics if d.code == "skipped-heading"
-        ],
-        "skipped_headings": plan.skipped_headings,
-        "codes": sorted({d.code for d in plan.diagnostics}),
-    }
+    out = [
+        f"Phase {p.number} {p.title!r} line {p.line} block@{p.block_after_line} "
+        f"hours {_range(p.hours)} ({p.hours_source}) author {_range(p.author_tokens)} "
+        f"also_at {p.also_at} type {p.type} complexity {p.complexity} {p.complexity_note!r} "
+        f"confidence {p.confidence} libraries {p.libraries}"
+        for p in plan.phases
+    ]
+    out += [
+        f"skipped {d.line}: {d.message}" for d in plan.diagnostics if d.code == "skipped-heading"
+    ]
+    out.append(f"total after line {plan.total_after_line}")
+    out.append(f"codes {sorted({d.code for d in plan.diagnostics})}")
+    assert [line for line, _ in plan.skipped_headings] == [
+        d.line for d in plan.diagnostics if d.code == "skipped-heading"
+    ]
+    return out
 
 
 def test_all_real_plans_are_fixtures() -> None:
