@@ -36,7 +36,9 @@ def summary(path: Path) -> list[str]:
         f"confidence {p.confidence} libraries {p.libraries}"
         for p in plan.phases
     ]
-    out += [f"skipped {d.line}: {d.message}" for d in plan.diagnostics if d.code == "skipped-heading"]
+    out += [
+        f"skipped {d.line}: {d.message}" for d in plan.diagnostics if d.code == "skipped-heading"
+    ]
     out.append(f"total after line {plan.total_after_line}")
     out.append(f"codes {sorted({d.code for d in plan.diagnostics})}")
     assert [line for line, _ in plan.skipped_headings] == [

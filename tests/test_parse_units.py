@@ -47,7 +47,10 @@ def test_invalid_durations_raise(text: str) -> None:
 
 
 def test_duration_prefix_keeps_the_rest() -> None:
-    assert parse_hours_prefix("45 minutes (including tests)") == ((0.75, 0.75), " (including tests)")
+    assert parse_hours_prefix("45 minutes (including tests)") == (
+        (0.75, 0.75),
+        " (including tests)",
+    )
     assert parse_hours_prefix("~5 hours") == ((5.0, 5.0), "")
     assert parse_hours_prefix("45minutesish") is None
     assert parse_hours_prefix("two hours") is None
@@ -69,9 +72,7 @@ def test_duration_prefix_keeps_the_rest() -> None:
         ("Week 1-2", True, False, None),
     ],
 )
-def test_token_figures(
-    text: str, word: bool, prefix: bool, tokens: tuple[int, int] | None
-) -> None:
+def test_token_figures(text: str, word: bool, prefix: bool, tokens: tuple[int, int] | None) -> None:
     assert parse_tokens(text, require_word=word, prefix=prefix) == tokens
 
 
