@@ -121,6 +121,7 @@ def recompute_phase(block: str) -> dict[str, int]:
     conf = head.group(4)
     got: dict[str, int] = {}
     spread = None
+    factors = Fraction(1)
     for line in lines[2:]:
         if line.startswith("- Confidence: "):
             m = re.search(r"spread (\d+(?:\.\d+)?)%$", line)
@@ -129,6 +130,15 @@ def recompute_phase(block: str) -> dict[str, int]:
         for which in ("Mid", "Low", "High"):
             if line.startswith(f"- {which}: "):
                 got[which] = int(check_calculation(line[len(which) + 4 :]))
+                if which == "Mid":
+                    # "× 0.9 (tech_stack familiar)": every factor of the mid line
+                    for value in re.findall(r"× ([\d.]+) \((?!the factors)[^)]*\)", line):
+                        factors *= Fraction(value)
+                else:
+                    shown = re.findall(r"× ([\d.]+) \(", line)
+                    # the first factor shown is the mid line's product (if any factor)
+                    if factors != 1 or len(shown) > 1:
+                        assert Fraction(shown[0]) == factors, line
                 if which != "Mid":
                     factor = re.search(r"× ([\d.]+) \(\w+ confidence, ([+-])([\d.]+)%\)", line)
                     assert factor and spread is not None
