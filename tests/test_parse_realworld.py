@@ -7,6 +7,7 @@ copied unchanged from ../shared/realworld/plans/): see docs/readme/parse.md for 
 from __future__ import annotations
 
 from pathlib import Path
+
 import pytest
 from syrupy.assertion import SnapshotAssertion
 
