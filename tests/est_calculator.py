@@ -88,7 +88,7 @@ def evaluate(expr: str) -> Fraction:
     return result
 
 
-def check_calculation(text: str) -> int | Fraction:
+def check_calculation(text: str, unit: int = 100) -> int | Fraction:
     """Evaluate 'calculation = figure' or 'calculation ≈ figure'; return the figure."""
     m = re.fullmatch(r"(.*) ([=≈]) ([+-]?\d[\d,]*(?:\.\d+)?%?)(.*)", text)
     assert m, text
@@ -100,9 +100,9 @@ def check_calculation(text: str) -> int | Fraction:
     if rel == "=":
         assert value == shown, f"{text}: {value} != {shown}"
     else:
-        unit = Fraction(1, 10) if percent else Fraction(100)
+        step = Fraction(1, 10) if percent else Fraction(unit)
         assert value != shown, f"{text}: exact, so it should say '='"
-        assert math.floor(value / unit + Fraction(1, 2)) * unit == shown, f"{text}: {float(value)}"
+        assert math.floor(value / step + Fraction(1, 2)) * step == shown, f"{text}: {float(value)}"
     return shown
 
 
@@ -110,7 +110,7 @@ def figures(head: str) -> list[int]:
     return [int(x.replace(",", "")) for x in re.findall(r"\d[\d,]*\d|\d", head)]
 
 
-def recompute_phase(block: str) -> dict[str, int]:
+def recompute_phase(block: str, unit: int = 100) -> dict[str, int]:
     lines = block.splitlines()
     head = re.fullmatch(
         r"\*\*Estimate\*\*: ([\d,]+) tokens \(([\d,]+) - ([\d,]+), (low|medium|high) confidence\)",
@@ -129,7 +129,7 @@ def recompute_phase(block: str) -> dict[str, int]:
             spread = Fraction(m.group(1)) / 100
         for which in ("Mid", "Low", "High"):
             if line.startswith(f"- {which}: "):
-                got[which] = int(check_calculation(line[len(which) + 4 :]))
+                got[which] = int(check_calculation(line[len(which) + 4 :], unit))
                 if which == "Mid":
                     # "× 0.9 (tech_stack familiar)": every factor of the mid line
                     for value in re.findall(r"× ([\d.]+) \((?!the factors)[^)]*\)", line):
@@ -158,7 +158,15 @@ def recompute_phase(block: str) -> dict[str, int]:
     return {"mid": mid, "low": low, "high": high}
 
 
-def recompute_total(block: str, phases: list[dict[str, int]], quota: int | None) -> None:
+def rounding_unit(total_block: str) -> int:
+    """The token rounding the total block's footnote states ("tokens to the nearest 100")."""
+    m = re.search(r"tokens to the nearest ([\d,]+)", total_block)
+    return int(m.group(1).replace(",", "")) if m else 100
+
+
+def recompute_total(
+    block: str, phases: list[dict[str, int]], quota: int | None, unit: int = 100
+) -> None:
     lines = block.splitlines()
     if not phases:
         assert lines == ["**Session estimate**: no phases found, so nothing to estimate"]
@@ -180,7 +188,7 @@ def recompute_total(block: str, phases: list[dict[str, int]], quota: int | None)
         elif label.startswith("Quota"):
             assert quota is None and "add `quota:`" in rest
         elif line.startswith("- "):
-            found[label.split(" ")[0]] = check_calculation(rest)
+            found[label.split(" ")[0]] = check_calculation(rest, unit)
     assert found["Mid"] == mid == sum(p["mid"] for p in phases)
     assert found["Conservative"] == low == sum(p["low"] for p in phases)
     assert found["Aggressive"] == high == sum(p["high"] for p in phases)
@@ -190,8 +198,10 @@ def recompute_total(block: str, phases: list[dict[str, int]], quota: int | None)
 
 
 def recompute_everything(est: PlanEstimate) -> None:
-    phases = [recompute_phase(render_phase_block(pe)) for pe in est.phases]
-    recompute_total(render_total_block(est), phases, est.total.quota)
+    total = render_total_block(est)
+    unit = rounding_unit(total)
+    phases = [recompute_phase(render_phase_block(pe), unit) for pe in est.phases]
+    recompute_total(total, phases, est.total.quota, unit)
     data = yaml.safe_load(render_frontmatter(est))["estimate"]
     assert data["mid"] == est.total.mid and data["safe_limit"] == est.total.safe_limit
     assert [(v["low"], v["mid"], v["high"]) for v in data["phases"].values()] == [

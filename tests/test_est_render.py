@@ -156,6 +156,8 @@ models = st.sampled_from(
             "confidence_spread: {medium: 0.125}\n",
             "m.yaml",
         ),
+        parse_model("round_to: 1000\nbuffer: 0.333\n", "m.yaml"),
+        parse_model("round_to: 1\nconfidence_spread: {high: 0.01}\n", "m.yaml"),
     ]
 )  # fmt: skip
 
