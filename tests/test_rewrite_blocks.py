@@ -169,9 +169,9 @@ def _free_line(fences: bool) -> st.SearchStrategy[str]:
 def _chunks(fences: bool) -> st.SearchStrategy[list[str]]:
     options = [
         _free_line(fences).map(lambda s: [s]),
-        st.sampled_from(["## Phase 1: A (1-2h)", "### Phase 2: B", "---", "", "    code"]).map(
-            lambda s: [s]
-        ),
+        st.sampled_from(
+            ["## Phase 1: A (1-2h)", "### Phase 2: B", "---", "----- ", "...", "", "    code"]
+        ).map(lambda s: [s]),
         # markers inside a fence, indented, or after text: never sessionmd's
         st.lists(st.sampled_from(MARKER_TEXTS), min_size=1, max_size=3).map(
             lambda ms: ["```", *ms, "```"]
