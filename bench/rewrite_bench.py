@@ -111,7 +111,9 @@ def main() -> None:
         parallel.mkdir()
         size = make_folder(serial, args.plans)
         make_folder(parallel, args.plans)
-        print(f"folder: {args.plans} plans, {size / 1e6:.2f} MB ({size / args.plans / 1e3:.1f} KB each)")
+        print(
+            f"folder: {args.plans} plans, {size / 1e6:.2f} MB ({size / args.plans / 1e3:.1f} KB each)"
+        )
 
         cold1 = timed([*cmd, "estimate", "--jobs", "1", "serial"], root)
         cold2 = timed([*cmd, "estimate", "plans"], root)
@@ -127,7 +129,9 @@ def main() -> None:
         (root / "sessionmd-model.yaml").write_text("buffer: 0.25\n")
         stale1 = timed([*cmd, "estimate", "--check", "--jobs", "1", "plans"], root, expect=1)
         stale2 = timed([*cmd, "estimate", "--check", "plans"], root, expect=1)
-        print(f"estimate --check, model changed:   {stale1:6.2f} s on 1 core, {stale2:.2f} s on all")
+        print(
+            f"estimate --check, model changed:   {stale1:6.2f} s on 1 core, {stale2:.2f} s on all"
+        )
         (root / "sessionmd-model.yaml").unlink()
 
         big = root / "big" / "BIG_PLAN.md"
