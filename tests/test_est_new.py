@@ -152,3 +152,10 @@ def test_failed_write_leaves_nothing(tmp_path: Path, monkeypatch: pytest.MonkeyP
 def test_help_has_an_example() -> None:
     result = CliRunner().invoke(_build_group(), ["new", "--help"])
     assert result.exit_code == 0 and "Example:" in result.output
+
+
+def test_title_is_one_line(repo: Path) -> None:
+    assert run(repo, "two\nlines  here")[0] == 0
+    text = (repo / "plans" / "SESSION_1_PLAN.md").read_text(encoding="utf-8")
+    assert "# Session 1: two lines here\n" in text
+    assert frontmatter.loads(text)["title"] == "two lines here"

@@ -9,10 +9,12 @@ from __future__ import annotations
 
 import math
 from fractions import Fraction
+from functools import lru_cache
 
 HALF = Fraction(1, 2)
 
 
+@lru_cache(maxsize=4096)
 def exact(value: float | int | str) -> Fraction:
     """A model or plan number as the decimal it was written as (0.9 is 9/10, not a float)."""
     if isinstance(value, float):
@@ -20,6 +22,7 @@ def exact(value: float | int | str) -> Fraction:
     return Fraction(value)
 
 
+@lru_cache(maxsize=4096)
 def hours_exact(hours: float) -> Fraction:
     """Hours to the second: 50 minutes (0.8333... h) is exactly 5/6 h."""
     return Fraction(round(hours * 3600), 3600)
@@ -39,8 +42,14 @@ def is_finite_decimal(value: Fraction) -> bool:
     return den == 1
 
 
+@lru_cache(maxsize=4096)
 def decimal_text(value: Fraction, grouping: bool = True) -> str:
-    """A finite decimal written out in full: 70900 -> '70,900', 5/4 -> '1.25'."""
+    """A finite decimal written out in full: 70900 -> '70,900', 5/4 -> '1.25'.
+
+    Cached: plans repeat the same rates, factors and durations phase after phase.
+    """
+    if value.denominator == 1:
+        return f"{value.numerator:,}" if grouping else str(value.numerator)
     if not is_finite_decimal(value):
         raise ValueError(f"{value} has no finite decimal expansion")
     sign = "-" if value < 0 else ""
@@ -57,6 +66,7 @@ def decimal_text(value: Fraction, grouping: bool = True) -> str:
     return f"{sign}{whole_text}.{digits}" if digits else f"{sign}{whole_text}"
 
 
+@lru_cache(maxsize=4096)
 def duration_text(hours: Fraction) -> str:
     """A duration as the reviewer can multiply it: '1.25h', else '50 min', else '3010 s'."""
     if is_finite_decimal(hours):

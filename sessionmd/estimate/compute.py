@@ -184,6 +184,13 @@ def _session_factors(plan: Plan, model: EstimationModel) -> list[Factor]:
     return factors
 
 
+def _did_you_mean(word: str, choices: list[str]) -> str:
+    import difflib
+
+    close = difflib.get_close_matches(word, choices, n=1, cutoff=0.6)
+    return f" (did you mean {close[0]}?)" if close else ""
+
+
 def _formula(
     base: int, rate: int, hours: Fraction, factor: Fraction, spread: Fraction, libs: int
 ) -> Fraction:
@@ -200,7 +207,8 @@ def estimate_plan(plan: Plan, model: EstimationModel, quota: Quota | None) -> Pl
         type_name = (phase.type or DEFAULT_TYPE).strip().lower()
         if type_name not in model.task_types:
             raise PlanError(
-                f"Phase {phase.number}: unknown task type {phase.type!r}: "
+                f"Phase {phase.number}: unknown task type {phase.type!r}"
+                f"{_did_you_mean(type_name, list(model.task_types))}: "
                 f"valid types are {', '.join(model.task_types)}",
                 plan.path,
                 phase.line,

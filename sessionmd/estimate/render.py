@@ -58,10 +58,16 @@ def _side(pe: PhaseEstimate, which: str) -> tuple[str, Fraction]:
         inner = f"({tokens_text(base)} + {duration_text(hours)} × {tokens_text(rate)}/h)"
         value = base + rate * hours
     parts = [inner]
+    product = Fraction(1)
     for factor in pe.factors:
-        note = f" ({_note(factor.note)})" if which == "mid" else ""
-        parts.append(f"× {_num(factor.value)}{note}")
-        value *= exact(factor.value)
+        product *= exact(factor.value)
+        if which == "mid":
+            parts.append(f"× {_num(factor.value)} ({_note(factor.note)})")
+    if which != "mid" and pe.factors:
+        # the low and high lines repeat the mid line's factors as their product
+        label = "the factors above" if len(pe.factors) > 1 else _note(pe.factors[0].note)
+        parts.append(f"× {_num(product)} ({label})")
+    value *= product
     if which != "mid":
         spread = exact(pe.spread)
         sign = 1 if which == "high" else -1

@@ -33,6 +33,7 @@ on hundreds of plans.
 from __future__ import annotations
 
 import re
+from bisect import bisect_right
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 
@@ -109,15 +110,28 @@ def newline_of(text: str) -> str:
 
 
 def _content(line: str) -> str:
-    return line.rstrip("\n").rstrip("\r")
+    """The line without its ending (``\n`` or ``\r\n``)."""
+    if line.endswith("\n"):
+        line = line[:-1]
+    if line.endswith("\r"):
+        line = line[:-1]
+    return line
+
+
+_DELIMITER = re.compile(r"-{3,}[ \t]*")
+
+
+def is_delimiter(content: str) -> bool:
+    """A frontmatter delimiter line, as ``sessionmd.plan.frontmatter`` reads it."""
+    return _DELIMITER.fullmatch(content) is not None
 
 
 def _frontmatter_close(lines: Sequence[str]) -> int:
-    """0-based index of the closing ``---`` (or ``...``) when line 0 opens a frontmatter, else -1."""
-    if not lines or _content(lines[0]).rstrip() != "---":
+    """0-based index of the closing ``---`` when line 0 opens a frontmatter, else -1."""
+    if len(lines) < 2 or not is_delimiter(_content(lines[0])):
         return -1
     for index in range(1, len(lines)):
-        if _content(lines[index]).rstrip() in ("---", "..."):
+        if is_delimiter(_content(lines[index])):
             return index
     return -1
 
@@ -153,6 +167,24 @@ class _Fence:
         if char == "`" and "`" in rest:
             return
         self.char, self.width, self.opened_at = char, width, number
+
+
+_EVENT_STARTS = frozenset("<`~ ")
+_EVENT = re.compile(r" {0,3}(?:```|~~~)|<!--")
+
+
+def _event_lines(lines: Sequence[str], start: int) -> list[int]:
+    """Indexes of the lines that may open or close a fence or be a marker.
+
+    Every other line is user text whatever state the scan is in, so only these are
+    looked at (a plan has few of them): this keeps ``--check`` fast.
+    """
+    starts, match = _EVENT_STARTS, _EVENT.match
+    return [
+        index
+        for index in range(start, len(lines))
+        if lines[index][:1] in starts and match(lines[index])
+    ]
 
 
 def _attrs(raw: str) -> dict[str, str]:
@@ -236,14 +268,12 @@ def split(text: str, path: str = "<plan>") -> Split:
 
     fence = _Fence()
     open_body: tuple[str, int, dict[str, str]] | None = None
-    end_without_newline = False
-    for index in range(body_from, len(lines)):
+    spans: list[tuple[int, int]] = []  # 0-based first and last line of each body block
+    for index in _event_lines(lines, body_from):
         line = lines[index]
         number = index + 1
         if open_body is None and fence.open:
             fence.feed(line, number)
-            kept.append(line)
-            line_map.append(number)
             continue
         if _is_body_marker(line):
             content = _content(line)
@@ -277,20 +307,24 @@ def split(text: str, path: str = "<plan>") -> Split:
                     begin_kind, attrs, begin_line, number, "".join(lines[begin_line - 1 : number])
                 )
             )
+            spans.append((begin_line - 1, index))
             open_body = None
-            end_without_newline = not line.endswith("\n")
             continue
-        if open_body is not None:
-            continue
-        fence.feed(line, number)
-        kept.append(line)
-        line_map.append(number)
-        end_without_newline = False
+        if open_body is None:
+            fence.feed(line, number)
     if open_body is not None:
         raise PlanError(f"'<!-- sessionmd:{open_body[0]} -->' is never closed", path, open_body[1])
-    if end_without_newline and kept:
-        # apply() put a newline before a block at the end of a file that had none.
-        kept[-1] = _content(kept[-1])
+    position = body_from
+    for first, last in spans:
+        kept.extend(lines[position:first])
+        line_map.extend(range(position + 1, first + 1))
+        position = last + 1
+    kept.extend(lines[position:])
+    line_map.extend(range(position + 1, len(lines) + 1))
+    if spans and spans[-1][1] == len(lines) - 1 and not lines[-1].endswith("\n") and kept:
+        # apply() put the file's newline before a block at the end of a file that had
+        # none: take exactly that away (a last line may end in a lone CR of its own).
+        kept[-1] = kept[-1].removesuffix(newline)
 
     fm_end = 0
     if close > 0 and not (created and fm_user_lines == 0):
@@ -357,14 +391,21 @@ def render_frontmatter_section(
     )
 
 
-def fence_openings(lines: Sequence[str]) -> list[int]:
-    """For each line (0-based), the 1-based line of the fence it leaves open, or 0."""
+def fence_spans(lines: Sequence[str], start: int = 0) -> list[tuple[int, int]]:
+    """(opening line, closing line) of each fence from line index ``start`` (1-based lines).
+
+    A fence left open runs to one past the last line.
+    """
     fence = _Fence()
-    states: list[int] = []
-    for index, line in enumerate(lines):
-        fence.feed(line, index + 1)
-        states.append(fence.opened_at if fence.open else 0)
-    return states
+    spans: list[tuple[int, int]] = []
+    for index in _event_lines(lines, start):
+        was_open = fence.open
+        fence.feed(lines[index], index + 1)
+        if not was_open and fence.open:
+            spans.append((index + 1, len(lines) + 1))
+        elif was_open and not fence.open:
+            spans[-1] = (spans[-1][0], index + 1)
+    return spans
 
 
 def apply(
@@ -388,20 +429,24 @@ def apply(
     bom = BOM if stripped_text.startswith(BOM) else ""
     lines = lines_of(stripped_text[len(bom) :])
     newline = newline_of(stripped_text)
-    if split(stripped_text, path).blocks:
+    if "sessionmd:" in stripped_text and split(stripped_text, path).blocks:
         raise PlanError("sessionmd blocks are already in the text: strip it first", path, 1)
 
     close = _frontmatter_close(lines)
     inserts: dict[int, list[str]] = {}
     body_start = close + 1 if close >= 0 else 0
-    openings = fence_openings(lines[body_start:])
+    fences = fence_spans(lines, body_start)
+    opens = [opened for opened, _ in fences]
 
     def place(after: int) -> int:
+        """``after`` (insert after that line), moved out of fenced code."""
         after = min(max(after, 0), len(lines))
         if after <= body_start:
             return body_start
-        opened = openings[after - 1 - body_start]
-        return opened - 1 + body_start if opened else after
+        index = bisect_right(opens, after) - 1
+        if index >= 0 and after < fences[index][1]:
+            return fences[index][0] - 1
+        return after
 
     for phase in plan.phases:
         body = phase_blocks.get(phase.number)
@@ -430,14 +475,15 @@ def apply(
         out.extend(lines[: close + 1])
 
     last = len(lines)
-    for index in range(body_start, last + 1):
-        block_lines = inserts.get(index)
-        if block_lines:
-            if index == last and last > 0 and not lines[-1].endswith("\n"):
-                # Mirror a file without a final newline: the block ends without one too.
-                out.append(newline)
-                block_lines = [*block_lines[:-1], _content(block_lines[-1])]
-            out.extend(block_lines)
-        if index < last:
-            out.append(lines[index])
+    position = body_start
+    for index in sorted(inserts):
+        block_lines = inserts[index]
+        out.extend(lines[position:index])
+        position = index
+        if index == last and last > 0 and not lines[-1].endswith("\n"):
+            # Mirror a file without a final newline: the block ends without one too.
+            out.append(newline)
+            block_lines = [*block_lines[:-1], _content(block_lines[-1])]
+        out.extend(block_lines)
+    out.extend(lines[position:])
     return "".join(out)

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from dataclasses import dataclass, field
+from functools import cached_property
 from pathlib import Path
 from typing import Any, Literal
 
@@ -65,7 +66,13 @@ class CompileResult:
     record: bool  # status: done, so new_text is old_text
     previous: dict[str, Any] | None  # the estimate section the file held before, if any
     old_map: list[int] = field(default_factory=list)
-    new_map: list[int] = field(default_factory=list)
+
+    @cached_property
+    def new_map(self) -> list[int]:
+        """Stripped line -> line of the new text (computed only when a line is shown)."""
+        if self.new_text == self.old_text:
+            return self.old_map
+        return split(self.new_text, self.path).line_map
 
     @property
     def changed(self) -> bool:
@@ -206,9 +213,9 @@ def compile_plan(
             digest=digest.PLACEHOLDER,
             path=path,
         )
-        _verify_frontmatter(new_text, path)
+        if parts.has_frontmatter:
+            _verify_frontmatter(new_text, path)  # one sessionmd creates is always valid
         new_text = digest.seal(new_text, salt)
-    new_map = parts.line_map if new_text == text else split(new_text, path).line_map
     return CompileResult(
         path=path,
         old_text=text,
@@ -219,7 +226,6 @@ def compile_plan(
         record=record,
         previous=_previous(parts),
         old_map=parts.line_map,
-        new_map=new_map,
     )
 
 

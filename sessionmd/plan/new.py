@@ -129,6 +129,7 @@ def new_plan(root: Path, folder: Path, title: str | None, template: Path | None)
         shown = path.resolve().relative_to(root.resolve()).as_posix()
     except ValueError:
         shown = path.name
-    text = render_plan(chosen, session, title or f"Session {session}", shown)
+    title = " ".join((title or "").split()) or f"Session {session}"  # one line: it is a heading
+    text = render_plan(chosen, session, title, shown)
     write_exclusive(path, text)
     return NewPlan(path, session, chosen.name)
