@@ -22,12 +22,6 @@ def exact(value: float | int | str) -> Fraction:
     return Fraction(value)
 
 
-@lru_cache(maxsize=4096)
-def hours_exact(hours: float) -> Fraction:
-    """Hours to the second: 50 minutes (0.8333... h) is exactly 5/6 h."""
-    return Fraction(round(hours * 3600), 3600)
-
-
 def round_half_up(value: Fraction, unit: int = 1) -> int:
     """``value`` to the nearest multiple of ``unit``, halves upwards (never banker's)."""
     return math.floor(value / unit + HALF) * unit
@@ -106,5 +100,5 @@ def round_ratio(num: int, den: int, unit: int) -> int:
 
 
 def half_seconds(hours: float) -> int:
-    """Hours to the second (as :func:`hours_exact`), counted in half-seconds."""
+    """Hours to the second (50 min is exactly 5/6 h), counted in half-seconds."""
     return 2 * round(hours * 3600)
