@@ -311,3 +311,11 @@ def test_bad_tags_outside_phases_or_in_skipped_phases_are_author_text() -> None:
     assert [p.number for p in parse_plan(text, "p.md").phases] == ["1"]
     with pytest.raises(PlanError):
         parse_plan(text.replace("## Future Work", "## Work"), "p.md")
+
+
+def test_one_number_twice_in_one_section_is_reported() -> None:
+    text = "## Phases\n### Phase 2: Parser (1h)\n### Phase 2: Writer (1h)\n"
+    plan = parse_plan(text, "p.md")
+    assert [(p.number, p.title) for p in plan.phases] == [("2", "Parser")]
+    [diag] = [d for d in plan.diagnostics if d.code == "skipped-heading"]
+    assert diag.line == 3 and "renumber one to estimate both" in diag.message

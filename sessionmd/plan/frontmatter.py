@@ -1,5 +1,8 @@
 """The YAML frontmatter block at the top of a plan (``---`` ... ``---``).
 
+Delimiters as python-frontmatter reads them: a line of three or more dashes opens the
+file (after an optional BOM) and the next such line closes the block.
+
 Read with PyYAML's safe loader on the delimited block rather than python-frontmatter, so
 that a YAML error carries its line in the file and the block's extent is known exactly
 (the rewriter splices the ``estimate`` section into it as text).
@@ -19,8 +22,8 @@ from sessionmd.plan.models import PlanFrontmatter
 
 __all__ = ["FrontmatterBlock", "find_frontmatter", "read_frontmatter"]
 
-_OPEN = re.compile(r"\A\ufeff?---[ \t]*\r?\n")
-_CLOSE = re.compile(r"^(?:---|\.\.\.)[ \t]*\r?$", re.MULTILINE)
+_OPEN = re.compile(r"\A\ufeff?-{3,}[ \t]*\r?\n")
+_CLOSE = re.compile(r"^-{3,}[ \t]*\r?$", re.MULTILINE)
 _Loader: Any = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
 
 

@@ -65,19 +65,35 @@ _OTHER_WORK = re.compile(
 _LIST_START = re.compile(r"^\s{0,3}(?:[-*+]\s|\d{1,9}[.)](?:\s|$)|[>|])")
 _STOP_WORDS = frozenset({"and", "the", "of", "a", "an", "to", "for", "with", "in", "on"})
 
-_md: MarkdownIt | None = None
+_parsers: dict[bool, MarkdownIt] = {}
+_UNDERLINE = re.compile(r"\n {0,3}(?:=+|-+)[ \t]*(?=\n|$)")
+_BLOCK_RULES = ["heading", "paragraph", "fence", "code", "hr", "html_block"]
 
 
-def _markdown() -> MarkdownIt:
-    """Block rules only, no inline pass: about 5 MB/s here against 1 MB/s for a full parse."""
-    global _md
-    if _md is None:
+def _maybe_setext(body: str) -> bool:
+    """A line of only ``=`` or ``-`` right below a line of text: a setext heading may be here."""
+    for m in _UNDERLINE.finditer(body):
+        start = body.rfind("\n", 0, m.start()) + 1
+        if body[start : m.start()].strip():
+            return True
+    return False
+
+
+def _markdown(setext: bool) -> MarkdownIt:
+    """Block rules only, no inline pass: about 5 MB/s here against 1.5 MB/s for a full parse.
+
+    The setext rule re-scans every paragraph, so it is only enabled for a text that has an
+    underline right below a line of text (plans seldom do: they put a blank line before
+    ``---``).
+    """
+    md = _parsers.get(setext)
+    if md is None:
         md = MarkdownIt("zero", {"html": True}).enable(
-            ["heading", "lheading", "paragraph", "fence", "code", "hr", "html_block"]
+            [*_BLOCK_RULES, "lheading"] if setext else _BLOCK_RULES
         )
         md.core.ruler.disable(["inline", "text_join"])
-        _md = md
-    return _md
+        _parsers[setext] = md
+    return md
 
 
 def has_phases(text: str) -> bool:
@@ -170,7 +186,7 @@ class _Doc:
 
 def _scan(body: str, offset: int, total_lines: int) -> _Doc:
     """One pass over the block tokens: headings (with section ends), paragraphs, blocks."""
-    tokens = _markdown().parse(body)
+    tokens = _markdown(_maybe_setext(body)).parse(body)
     headings: list[_Heading] = []
     paragraphs: list[tuple[int, int, str]] = []
     blocks: list[tuple[int, int]] = []
@@ -275,6 +291,7 @@ def _occurrences(doc: _Doc) -> list[_Occurrence]:
 
 def _read_tags(doc: _Doc, occs: list[_Occurrence]) -> None:
     starts = [p[0] for p in doc.paragraphs]
+    split: dict[int, list[str] | None] = {}  # paragraph -> its lines (None: no bold text)
     for index, occ in enumerate(occs):
         stop = occ.scope_end
         if index + 1 < len(occs):
@@ -284,18 +301,21 @@ def _read_tags(doc: _Doc, occs: list[_Occurrence]) -> None:
             occ.errors.append((occ.line, occ.phase.error))
         if occ.phase.future and occ.skip is None:
             occ.skip = "marked as future work"
-        # paragraphs that overlap [occ.line, stop): the one holding a bold phase line, on
+        # paragraphs that overlap (occ.line, stop): the one holding a bold phase line, on
         for p in range(max(bisect_right(starts, occ.line) - 1, 0), bisect_left(starts, stop)):
-            first, _, content = doc.paragraphs[p]
-            if "**" not in content and "__" not in content:
+            if p not in split:
+                content = doc.paragraphs[p][2]
+                bold = "**" in content or "__" in content
+                split[p] = content.split("\n") if bold else None
+            lines = split[p]
+            if lines is None:
                 continue
-            for k, text in enumerate(content.split("\n")):
-                line = first + k
-                if line <= occ.line or line >= stop:
-                    continue  # before the phase, the bold phase line itself, or past it
-                tag = match_tag(text)
+            first = starts[p]
+            for k in range(max(occ.line + 1 - first, 0), min(stop - first, len(lines))):
+                tag = match_tag(lines[k])
                 if tag is None:
                     continue
+                line = first + k
                 had_hours = occ.tags.hours is not None
                 try:
                     read_tag(tag[0], tag[1], occ.tags)
@@ -351,11 +371,19 @@ def _resolve(occs: list[_Occurrence]) -> list[list[_Occurrence]]:
             key=lambda o: (score[o.parent], o.info(), o.kind == "heading", -o.line), reverse=True
         )
     for other, winner in losers:
+        taken = winner[0]
         for o in other:
-            o.skip = (
-                f"Phase {o.phase.number} {o.phase.title!r} is not the Phase "
-                f"{winner[0].phase.number} {winner[0].phase.title!r} taken at line {winner[0].line}"
-            )
+            if o.parent == taken.parent:
+                o.skip = (
+                    f"Phase {o.phase.number} {o.phase.title!r} has the number of Phase "
+                    f"{taken.phase.number} {taken.phase.title!r} at line {taken.line}; "
+                    "renumber one to estimate both"
+                )
+            else:
+                o.skip = (
+                    f"Phase {o.phase.number} {o.phase.title!r} is not the Phase "
+                    f"{taken.phase.number} {taken.phase.title!r} taken at line {taken.line}"
+                )
     groups.sort(key=lambda g: g[0].line)
     return groups
 
