@@ -179,9 +179,10 @@ def render_total_block(est: PlanEstimate) -> str:
             f"{'=' if share == shown else '≈'} {decimal_text(shown, grouping=False)}%, "
             f"**{verdict}**"
         )
+    model_name = " ".join(est.model.replace("`", "'").split())
     lines += [
         "",
-        f"_Model `{est.model}`. Each phase: (base + hours × rate) × factors × (1 ± spread)"
+        f"_Model `{model_name}`. Each phase: (base + hours × rate) × factors × (1 ± spread)"
         " + new libraries; ≈ marks a figure rounded half up (tokens to the nearest "
         f"{tokens_text(phases[0].round_to)}, percentages to 0.1)._",
     ]
