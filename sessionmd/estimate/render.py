@@ -10,6 +10,7 @@ Plain Python rather than templates: 2,000-phase plans render in milliseconds thi
 from __future__ import annotations
 
 import json
+import re
 from fractions import Fraction
 
 from sessionmd.estimate.arith import (
@@ -189,9 +190,16 @@ def render_total_block(est: PlanEstimate) -> str:
     return "\n".join(lines) + "\n"
 
 
-def _yaml_str(text: str) -> str:
-    """A YAML double-quoted scalar (JSON's string syntax is a subset of it)."""
-    return json.dumps(text, ensure_ascii=False)
+# Characters YAML readers refuse or take as line breaks, though JSON leaves them raw.
+_YAML_UNSAFE = re.compile("[\x7f-\x9f\u2028\u2029\ufeff\ufffe\uffff]")
+
+
+def yaml_str(text: str) -> str:
+    """A YAML double-quoted scalar: JSON's string syntax (a subset of YAML's), with the
+    characters YAML readers refuse or read as line breaks escaped as well."""
+    return _YAML_UNSAFE.sub(
+        lambda m: f"\\u{ord(m.group()):04x}", json.dumps(text, ensure_ascii=False)
+    )
 
 
 def _yaml_hours(hours: tuple[float, float] | None) -> str:
@@ -206,7 +214,7 @@ def _yaml_value(value: object) -> str:
     if isinstance(value, bool):
         return "true" if value else "false"
     if isinstance(value, str):
-        return _yaml_str(value)
+        return yaml_str(value)
     return json.dumps(value)
 
 
@@ -219,7 +227,7 @@ def render_frontmatter(est: PlanEstimate) -> str:
     total = est.total
     lines = [
         "estimate:",
-        f"  model: {_yaml_str(est.model)}",
+        f"  model: {yaml_str(est.model)}",
         f"  mid: {total.mid}",
         f"  low: {total.low}",
         f"  high: {total.high}",
@@ -236,8 +244,8 @@ def render_frontmatter(est: PlanEstimate) -> str:
         lines.append("  phases:")
         for p in est.phases:
             lines.append(
-                f"    {_yaml_str(p.number)}: {{title: {_yaml_str(p.title)}, "
-                f"type: {_yaml_str(p.type)}, hours: {_yaml_hours(p.hours)}, "
+                f"    {yaml_str(p.number)}: {{title: {yaml_str(p.title)}, "
+                f"type: {yaml_str(p.type)}, hours: {_yaml_hours(p.hours)}, "
                 f"low: {p.tokens.low}, mid: {p.tokens.mid}, high: {p.tokens.high}}}"
             )
     return "\n".join(lines) + "\n"

@@ -10,7 +10,6 @@ and the ``yaml_str`` filter, which quotes a string for YAML.
 
 from __future__ import annotations
 
-import json
 import os
 import re
 import tempfile
@@ -64,12 +63,14 @@ def render_plan(template: Template, session: int, title: str, path: str) -> str:
     """The plan's text: the template with its variables filled in."""
     import jinja2
 
+    from sessionmd.estimate.render import yaml_str
+
     env = jinja2.Environment(
         autoescape=False,
         keep_trailing_newline=True,
         undefined=jinja2.StrictUndefined,
     )
-    env.filters["yaml_str"] = lambda value: json.dumps(str(value), ensure_ascii=False)
+    env.filters["yaml_str"] = lambda value: yaml_str(str(value))
     try:
         return env.from_string(template.text).render(session=session, title=title, path=path)
     except jinja2.TemplateSyntaxError as err:
