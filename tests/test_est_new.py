@@ -159,3 +159,12 @@ def test_title_is_one_line(repo: Path) -> None:
     text = (repo / "plans" / "SESSION_1_PLAN.md").read_text(encoding="utf-8")
     assert "# Session 1: two lines here\n" in text
     assert frontmatter.loads(text)["title"] == "two lines here"
+
+
+def test_new_plan_has_the_usual_mode(tmp_path: Path) -> None:
+    old = os.umask(0o022)
+    try:
+        write_exclusive(tmp_path / "SESSION_1_PLAN.md", "x\n")
+    finally:
+        os.umask(old)
+    assert (tmp_path / "SESSION_1_PLAN.md").stat().st_mode & 0o777 == 0o644

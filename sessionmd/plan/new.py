@@ -95,6 +95,8 @@ def write_exclusive(path: Path, text: str) -> None:
             handle.write(data)
             handle.flush()
             os.fsync(handle.fileno())
+        # mkstemp makes the file private (0600); a plan gets the usual mode, as any new file
+        os.chmod(tmp, 0o666 & ~_umask())
         try:
             os.link(tmp, path)
         except FileExistsError:
@@ -103,6 +105,12 @@ def write_exclusive(path: Path, text: str) -> None:
             _create_exclusive(path, data)
     finally:
         os.unlink(tmp)
+
+
+def _umask() -> int:
+    mask = os.umask(0o022)
+    os.umask(mask)
+    return mask
 
 
 def _create_exclusive(path: Path, data: bytes) -> None:
