@@ -121,6 +121,8 @@ def test_tag_values() -> None:
     cx = read("complexity", "1.1 (new framework)")
     assert (cx.complexity, cx.complexity_note) == (1.1, "new framework")
     assert read("complexity", "0.85").complexity_note is None
+    assert read("complexity", "~1.3").complexity == 1.3
+    assert read("complexity", "×1.2 (learning)").complexity == 1.2
     assert read("complexity", "1.2x - unfamiliar library").complexity_note == "unfamiliar library"
     assert read("libraries", "Recharts, socket.io; `zod` and Express").libraries == [
         "Recharts",
@@ -263,3 +265,25 @@ def test_phase_keys() -> None:
     assert phase_key("6b") == phase_key("6B") == "6B"
     assert phase_key("01") == "1"
     assert phase_key("3.5") == "3.5"
+
+
+@pytest.mark.parametrize(
+    ("a", "b", "same"),
+    [
+        ("Context Tracker", "Context Tracker Module", True),
+        ("Commands", "Slash Commands", True),
+        ("Testing & Docs", "Testing & Documentation", True),
+        ("Critical Gaps", "Fix Critical Gaps", True),
+        ("Integration & Testing", "Integration and Tests", True),
+        ("", "Anything", True),
+        ("Dashboard Redesign", "Dashboard Integration", False),
+        ("MVP Dashboard", "Fix Critical Gaps", False),
+        ("Live Data Connection", "JSONL Parser & Data Layer", False),
+        ("Historical Sessions", "Analytics", False),
+    ],
+)
+def test_title_similarity(a: str, b: str, same: bool) -> None:
+    from sessionmd.plan.parse import _similar
+
+    assert _similar(a, b) is same
+    assert _similar(b, a) is same

@@ -164,16 +164,25 @@ def _excluded_by(text: str, patterns: Sequence[str]) -> str | None:
     return None
 
 
-def _words(title: str) -> set[str]:
-    return {w for w in re.findall(r"\w+", title.casefold()) if w not in _STOP_WORDS}
+def _words(title: str) -> list[str]:
+    words = (w for w in re.findall(r"\w+", title.casefold()) if w not in _STOP_WORDS)
+    return [w[:-1] if len(w) > 3 and w.endswith("s") else w for w in words]
+
+
+def _same_word(a: str, b: str) -> bool:
+    """``doc`` ~ ``documentation``, ``test`` ~ ``testing``: one a prefix of the other."""
+    short, long = (a, b) if len(a) <= len(b) else (b, a)
+    return short == long or (len(short) >= 3 and long.startswith(short))
 
 
 def _similar(a: str, b: str) -> bool:
     """Titles of one phase written twice: one's words within the other's, or most shared."""
     wa, wb = _words(a), _words(b)
-    if not wa or not wb or wa <= wb or wb <= wa:
+    if not wa or not wb:
         return True
-    return len(wa & wb) / min(len(wa), len(wb)) > 0.5
+    small, large = (wa, wb) if len(wa) <= len(wb) else (wb, wa)
+    shared = sum(1 for w in small if any(_same_word(w, x) for x in large))
+    return shared == len(small) or shared / len(small) > 0.5
 
 
 @dataclass
@@ -243,7 +252,7 @@ def _classify_headings(doc: _Doc, exclude: Sequence[str]) -> None:
             h.other_work = h.text
 
 
-def _occurrences(doc: _Doc) -> list[_Occurrence]:
+def _occurrences(doc: _Doc, exclude: Sequence[str]) -> list[_Occurrence]:
     heading_lines = [h.line for h in doc.headings]
     found: list[_Occurrence] = []
     for h in doc.headings:
@@ -280,7 +289,10 @@ def _occurrences(doc: _Doc) -> list[_Occurrence]:
             occ = _Occurrence(
                 "paragraph", line, first + end, scope_end, 7, enclosing, lines[k].strip(), phase
             )
-            if section is not None and section.excluded_by is not None:
+            own = _excluded_by(lines[k], exclude) if exclude else None
+            if own is not None:
+                occ.skip = f"excluded by {own!r}"
+            elif section is not None and section.excluded_by is not None:
                 occ.skip = f"in a section excluded by {section.excluded_by!r}"
             elif section is not None and section.other_work is not None:
                 occ.skip = f"under {section.other_work!r}, another session's work"
@@ -507,7 +519,7 @@ def parse_plan(text: str, path: str, *, exclude: Sequence[str] = ()) -> Plan:
     total_lines = fm_lines + body.count("\n") + 1
     doc = _scan(body, fm_lines, total_lines)
     _classify_headings(doc, patterns)
-    occs = _occurrences(doc)
+    occs = _occurrences(doc, patterns)
     _read_tags(doc, occs)
     groups = _resolve(occs)
 
