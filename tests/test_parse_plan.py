@@ -286,6 +286,8 @@ def test_diagnostics() -> None:
         ("---\ntitle: [unclosed\n---\n", 3, "invalid YAML"),
         ("---\na: 1\n  b: 2\n---\n", 3, "invalid YAML"),
         ("---\nsession: 1\nstatus: finished\n---\n", 3, "status"),
+        ("\ufeff---\r\ntitle: x\r\nstatus: nope\r\n---\r\n", 3, "status"),
+        ('---\r\na: 1\r\nb: "\\q"\r\n---\r\n', 3, "unknown escape"),
         ("---\n- a\n- b\n---\n", 2, "mapping"),
         ("---\nexclude: 5\n---\n", 2, "exclude"),
         ("---\nscheduled_for: tomorrow\n---\n", 2, "scheduled_for"),
