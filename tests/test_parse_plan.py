@@ -333,3 +333,22 @@ def test_one_number_twice_in_one_section_is_reported() -> None:
     assert [(p.number, p.title) for p in plan.phases] == [("2", "Parser")]
     [diag] = [d for d in plan.diagnostics if d.code == "skipped-heading"]
     assert diag.line == 3 and "renumber one to estimate both" in diag.message
+
+
+def test_done_phases_outside_the_phase_section_are_a_recap() -> None:
+    text = plan_text(
+        """
+        ## Last time
+        **Phase 0: Bootstrap** ✅ COMPLETED
+        **Phase 1: Parser** ✅ COMPLETED
+
+        ## Phases
+        ### ✅ Phase 1: Parser (1h)
+        ### Phase 2: Writer (1h)
+        """
+    )
+    plan = parse_plan(text, "p.md")
+    assert [(p.number, p.line, p.also_at) for p in plan.phases] == [("1", 6, [3]), ("2", 7, [])]
+    assert plan.skipped_headings == [(2, "**Phase 0: Bootstrap** ✅ COMPLETED")]
+    [reason] = [d.message for d in plan.diagnostics if d.code == "skipped-heading"]
+    assert "marked done, outside 'Phases'" in reason
