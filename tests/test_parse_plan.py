@@ -295,6 +295,7 @@ def test_diagnostics() -> None:
         ("---\n1: x\n---\n", 2, "must be a string"),
         ("# Phase 1: A\n\n**Duration**: a while\n", 3, "unparsable **Duration**"),
         ("# Phase 1: A (3-2h)\n", 1, "backwards"),
+        ("\n**Phase 1: A** — 0 min\n", 2, "longer than zero"),
         ("# Phase 1: A\n- **Confidence**: very\n", 2, "low, medium or high"),
         ("# Phase 1: A\n**Complexity**: high\n", 2, "positive number"),
         ("---\nx: 1\n---\n# Phase 1: A\n**Complexity**: 0\n", 5, "positive number"),
