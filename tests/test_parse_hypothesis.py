@@ -30,6 +30,12 @@ durations = st.sampled_from(
         " (",
         " )",
         " ((1h))",
+        " — 30 min",
+        " [45 min]",
+        " (Estimated: 1-2 hours)",
+        " - 3-2h",
+        " | ",
+        " [",
     ]
 )
 words = st.sampled_from(
@@ -185,6 +191,9 @@ DURATIONS = {
     " (1-1.5h)": (1.0, 1.5),
     " (2 hours, 10-12k tokens)": (2.0, 2.0),
     " (30-45 min)": (0.5, 0.75),
+    " — 30 min": (0.5, 0.5),
+    " [45 min]": (0.75, 0.75),
+    " (Estimated: 1-2 hours)": (1.0, 2.0),
 }
 phase_spec = st.fixed_dictionaries(
     {
