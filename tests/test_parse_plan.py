@@ -353,3 +353,23 @@ def test_done_phases_outside_the_phase_section_are_a_recap() -> None:
     assert plan.skipped_headings == [(2, "**Phase 0: Bootstrap** ✅ COMPLETED")]
     [reason] = [d.message for d in plan.diagnostics if d.code == "skipped-heading"]
     assert "marked done, outside 'Phases'" in reason
+
+
+def test_the_first_bad_value_in_the_file_is_reported() -> None:
+    # Phase 1's primary (the breakdown) comes after Phase 2's bad line in the summary
+    text = plan_text(
+        """
+        ## Summary
+        **Phase 2: B** (1h)
+        **Confidence**: sure
+
+        ## Breakdown
+        ### Phase 1: A (1h)
+        **Complexity**: lots
+        ### Phase 2: B
+        **Type**: testing
+        """
+    )
+    with pytest.raises(PlanError) as caught:
+        parse_plan(text, "p.md")
+    assert caught.value.line == 3

@@ -3,7 +3,7 @@
 The markdown is read with markdown-it-py's *block* rules only (headings, paragraphs,
 fences, indented code, HTML blocks, rules) and no inline pass: a phase is found from
 token line maps, so a ``### Phase 9`` inside a code fence or an HTML comment is never a
-phase, and the whole file is never searched with regexes. Lists, block quotes and tables
+phase (regexes only read single heading and paragraph lines). Lists, block quotes and tables
 are not tokenised (the list rule alone costs half the parse time); their lines stay in
 paragraphs, where tag lines are still read line by line.
 
@@ -13,8 +13,9 @@ Rules (docs/readme/parse.md has the user's version):
   ``6B``; ``:``, ``-``, ``–``, ``—`` or ``.`` after N; emoji or ✅ before it), or a
   paragraph that opens with a bold ``**Phase N: Title**``. ``Phase-by-Phase Estimate``,
   ``Phases 3-6`` and table rows are not phases.
-* A parenthesis in the phase line holding a duration or a token figure
-  (``(30 min, 8-12k tokens)``) is read; any other (``(Future)``, ``(Week 1-2)``) is title.
+* A parenthesis or bracket in the phase line holding a duration or a token figure
+  (``(30 min, 8-12k tokens)``), or a last segment after a dash, bar or colon that is one
+  (``Setup — 30 min``), is read; any other (``(Future)``, ``(Week 1-2)``) is title.
 * Tag lines are read from the phase line to the next heading of the same or a higher
   level, or the next phase line, whichever comes first.
 * Not taken (reported in ``skipped_headings`` and as ``skipped-heading`` diagnostics):
@@ -422,9 +423,6 @@ def _resolve(occs: list[_Occurrence], headings: list[_Heading]) -> list[list[_Oc
 def _merge(group: list[_Occurrence], path: str, diags: list[Diagnostic]) -> Phase:
     primary = group[0]
     ordered = [primary, *sorted(group[1:], key=lambda o: o.line)]
-    errors = sorted(e for o in group for e in o.errors)
-    if errors:
-        raise PlanError(errors[0][1], path, errors[0][0])
     number = primary.phase.number
     hours: tuple[float, float] | None = None
     hours_source: Literal["heading", "tag"] | None = None
@@ -542,6 +540,10 @@ def parse_plan(text: str, path: str, *, exclude: Sequence[str] = ()) -> Plan:
     _read_tags(doc, occs)
     groups = _resolve(occs, doc.headings)
 
+    # bad values count only in phases that are taken; the first one in the file is reported
+    errors = sorted(e for g in groups for o in g for e in o.errors)
+    if errors:
+        raise PlanError(errors[0][1], path, errors[0][0])
     diags: list[Diagnostic] = []
     phases = [_merge(g, path, diags) for g in groups]
     skipped = [o for o in occs if o.skip is not None]
