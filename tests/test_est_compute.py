@@ -127,6 +127,9 @@ def test_unknown_type_names_the_phase_line_and_valid_types() -> None:
     assert "'coding'" in text
     for name in ("planning", "implementation", "refactoring", "testing", "debugging", "polish"):
         assert name in text
+    assert "did you mean" not in text
+    with pytest.raises(PlanError, match=r"unknown task type 'test' \(did you mean testing\?\)"):
+        estimate_plan(plan(phase("3", hours=(1, 1), type="test")), MODEL, None)
 
 
 def test_totals_by_hand() -> None:

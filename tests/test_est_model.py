@@ -5,6 +5,8 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from sessionmd.config import ProjectConfig
 from sessionmd.errors import ConfigError
@@ -120,3 +122,54 @@ def test_a_model_must_be_complete() -> None:
         EstimationModel.model_validate({"confidence_spread": {"medium": 0.2}})
     with pytest.raises(ValueError, match="libraries lacks `default`"):
         EstimationModel.model_validate({"libraries": {"recharts": 8_000}})
+
+
+def test_task_type_names_are_lower_case() -> None:
+    m = parse_model(
+        "task_types:\n  Research: {base_tokens: 1, tokens_per_hour: 2, confidence: low}\n", "m"
+    )
+    assert "research" in m.task_types
+    with pytest.raises(ConfigError, match="differ only in case"):
+        parse_model(
+            "task_types:\n"
+            "  Research: {base_tokens: 1, tokens_per_hour: 2, confidence: low}\n"
+            "  research: {base_tokens: 1, tokens_per_hour: 2, confidence: low}\n",
+            "m",
+        )
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.text(max_size=200))
+def test_any_text_is_a_model_or_a_config_error(text: str) -> None:
+    try:
+        model = parse_model(text, "m.yaml")
+    except ConfigError as err:
+        assert str(err).startswith("m.yaml")
+    else:
+        assert isinstance(model, EstimationModel)
+
+
+yaml_values = st.recursive(
+    st.one_of(
+        st.none(), st.booleans(), st.integers(-5, 10**6), st.floats(-2, 2), st.text(max_size=5)
+    ),
+    lambda inner: st.one_of(
+        st.lists(inner, max_size=3), st.dictionaries(st.text(max_size=8), inner, max_size=3)
+    ),
+    max_leaves=8,
+)
+model_keys = st.sampled_from(
+    ["task_types", "multipliers", "libraries", "confidence_spread", "buffer", "round_to", "name"]
+)
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.dictionaries(model_keys, yaml_values, max_size=3))
+def test_structured_garbage_is_a_config_error_with_a_line(data: dict[str, object]) -> None:
+    import yaml
+
+    text = yaml.safe_dump(data)
+    try:
+        parse_model(text, "m.yaml")
+    except ConfigError as err:
+        assert err.path == "m.yaml" and err.line is not None and err.line >= 1

@@ -120,6 +120,11 @@ class EstimationModel(BaseModel):
             raise ValueError(f"confidence_spread lacks {', '.join(sorted(missing))}")
         if "default" not in self.libraries:
             raise ValueError("libraries lacks `default`, the cost of a library not listed")
+        # plans' **Type** values are read lower-cased, so the model's names are too
+        lowered = {" ".join(name.lower().split()): t for name, t in self.task_types.items()}
+        if len(lowered) != len(self.task_types):
+            raise ValueError("task_types names differ only in case or spacing")
+        self.task_types = lowered
         return self
 
     def library_cost(self, name: str) -> tuple[int, bool]:

@@ -183,6 +183,7 @@ def _read_all(refs: Sequence[PlanRef]) -> tuple[list[tuple[PlanRef, str]], dict[
 
 def compile_all(refs: Sequence[PlanRef], parallel: bool | None = None) -> list[Outcome]:
     """Every plan compiled (nothing written), in the order given."""
+    _INPUTS.clear()  # read the config and model afresh on every run
     texts, failed = _read_all(refs)
     todo = [job for index, job in enumerate(texts) if index not in failed]
     done = iter(_run(todo, parallel))
@@ -203,6 +204,7 @@ def check_all(
     progress: Callable[[int], None] | None = None,
 ) -> list[CheckOutcome]:
     """Is each plan's estimate current? Digest first; compile only what it cannot vouch for."""
+    _INPUTS.clear()
     texts, failed = _read_all(refs)
     outcomes: dict[int, CheckOutcome] = {}
     todo: list[int] = []

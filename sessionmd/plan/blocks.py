@@ -109,15 +109,28 @@ def newline_of(text: str) -> str:
 
 
 def _content(line: str) -> str:
-    return line.rstrip("\n").rstrip("\r")
+    """The line without its ending (``\n`` or ``\r\n``)."""
+    if line.endswith("\n"):
+        line = line[:-1]
+    if line.endswith("\r"):
+        line = line[:-1]
+    return line
+
+
+_DELIMITER = re.compile(r"-{3,}[ \t]*")
+
+
+def is_delimiter(content: str) -> bool:
+    """A frontmatter delimiter line, as ``sessionmd.plan.frontmatter`` reads it."""
+    return _DELIMITER.fullmatch(content) is not None
 
 
 def _frontmatter_close(lines: Sequence[str]) -> int:
-    """0-based index of the closing ``---`` (or ``...``) when line 0 opens a frontmatter, else -1."""
-    if not lines or _content(lines[0]).rstrip() != "---":
+    """0-based index of the closing ``---`` when line 0 opens a frontmatter, else -1."""
+    if len(lines) < 2 or not is_delimiter(_content(lines[0])):
         return -1
     for index in range(1, len(lines)):
-        if _content(lines[index]).rstrip() in ("---", "..."):
+        if is_delimiter(_content(lines[index])):
             return index
     return -1
 

@@ -16,7 +16,7 @@ from __future__ import annotations
 import hashlib
 
 from sessionmd import __version__
-from sessionmd.plan.blocks import BOM, DIGEST_ATTR, FRONTMATTER_SECTION
+from sessionmd.plan.blocks import BOM, DIGEST_ATTR, FRONTMATTER_SECTION, is_delimiter
 
 # Bump the suffix when the generated text changes without a version bump.
 GENERATOR = f"sessionmd {__version__} estimate/1"
@@ -47,8 +47,7 @@ def _marker_span(text: str) -> tuple[int, int] | None:
         line_start = position + 1
         position = text.find("\n", line_start)
         line = text[line_start:] if position == -1 else text[line_start:position]
-        stripped = line.rstrip("\r").rstrip()
-        if stripped in ("---", "..."):
+        if is_delimiter(line[:-1] if line.endswith("\r") else line):
             return None
         if line.startswith(_MARKER):
             key = line.find(_KEY)

@@ -10,7 +10,6 @@ and the ``yaml_str`` filter, which quotes a string for YAML.
 
 from __future__ import annotations
 
-import json
 import os
 import re
 import tempfile
@@ -64,12 +63,14 @@ def render_plan(template: Template, session: int, title: str, path: str) -> str:
     """The plan's text: the template with its variables filled in."""
     import jinja2
 
+    from sessionmd.estimate.render import yaml_str
+
     env = jinja2.Environment(
         autoescape=False,
         keep_trailing_newline=True,
         undefined=jinja2.StrictUndefined,
     )
-    env.filters["yaml_str"] = lambda value: json.dumps(str(value), ensure_ascii=False)
+    env.filters["yaml_str"] = lambda value: yaml_str(str(value))
     try:
         return env.from_string(template.text).render(session=session, title=title, path=path)
     except jinja2.TemplateSyntaxError as err:
@@ -94,6 +95,8 @@ def write_exclusive(path: Path, text: str) -> None:
             handle.write(data)
             handle.flush()
             os.fsync(handle.fileno())
+        # mkstemp makes the file private (0600); a plan gets the usual mode, as any new file
+        os.chmod(tmp, 0o666 & ~_umask())
         try:
             os.link(tmp, path)
         except FileExistsError:
@@ -102,6 +105,12 @@ def write_exclusive(path: Path, text: str) -> None:
             _create_exclusive(path, data)
     finally:
         os.unlink(tmp)
+
+
+def _umask() -> int:
+    mask = os.umask(0o022)
+    os.umask(mask)
+    return mask
 
 
 def _create_exclusive(path: Path, data: bytes) -> None:
@@ -129,6 +138,7 @@ def new_plan(root: Path, folder: Path, title: str | None, template: Path | None)
         shown = path.resolve().relative_to(root.resolve()).as_posix()
     except ValueError:
         shown = path.name
-    text = render_plan(chosen, session, title or f"Session {session}", shown)
+    title = " ".join((title or "").split()) or f"Session {session}"  # one line: it is a heading
+    text = render_plan(chosen, session, title, shown)
     write_exclusive(path, text)
     return NewPlan(path, session, chosen.name)
