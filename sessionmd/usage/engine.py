@@ -122,7 +122,18 @@ def update(
 ) -> tuple[State, ScanStats]:
     """Read every new byte under ``found`` into ``state`` (or a rebuilt one)."""
     state, jobs, reason = plan(state, found)
-    stats = ScanStats(files=len(found.files), rebuilt=reason, problems=list(found.problems))
+    stats = execute(state, jobs, now_ms, processes)
+    stats.files = len(found.files)
+    stats.rebuilt = reason
+    stats.problems[:0] = found.problems
+    return state, stats
+
+
+def execute(
+    state: State, jobs: Sequence[_Job], now_ms: int | None, processes: int = 2
+) -> ScanStats:
+    """Run the jobs ``plan`` made, on two processes when there is enough to read."""
+    stats = ScanStats()
     sizes = {j.idx: state.files[j.idx].size - j.offset for j in jobs}
     total = sum(sizes.values())
     done: list[tuple[int, FileScan]]
@@ -160,7 +171,7 @@ def update(
         stats.future_entries += res.future
         stats.problems.extend(p for p in res.problems if not p.line)
         state.problems.extend((p.path, p.line, p.reason) for p in res.problems if p.line)
-    return state, stats
+    return stats
 
 
 def cpu_count() -> int:

@@ -35,7 +35,7 @@ from sessionmd.usage.api import (
 )
 from sessionmd.usage.dedupe import State
 from sessionmd.usage.discover import Discovery, Transcript, config_dirs
-from sessionmd.usage.engine import ScanStats, plan, update
+from sessionmd.usage.engine import ScanStats, execute, plan
 from sessionmd.usage.models import Block, UsageEntry
 
 
@@ -123,7 +123,8 @@ def load_recent(
             if not reason:
                 stats = ScanStats(files=len(found.files))
                 if jobs:
-                    state, stats = update(state, found, to_ms(now), processes=1)
+                    stats = execute(state, jobs, to_ms(now), processes=1)
+                    stats.files = len(found.files)
                     window_start, state.main = recent_winners(state, to_ms(now), session_hours)
                     state.prog = {}
                     cache_mod.write(
