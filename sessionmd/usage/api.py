@@ -187,7 +187,8 @@ def _load(
         cache_mod.write(full_path, cache_mod.encode_state(state, roots, dirs=found.dirs))
         start, recent = recent_winners(state, to_ms(now))
         cache_mod.write(
-            recent_path, cache_mod.encode_state(state, roots, start, recent, found.dirs)
+            recent_path,
+            cache_mod.encode_state(state, roots, start, recent, found.dirs, to_ms(now)),
         )
     stats.problems.extend(Problem(p, ln, why) for p, ln, why in state.problems)
     return state, stats, found

@@ -20,15 +20,20 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
+import msgspec
+
 from sessionmd.usage.scan import PACK
 
 pack = PACK.pack
 unpack = PACK.unpack
 
 
-@dataclass(slots=True)
-class FileInfo:
-    """One transcript file as the state knows it (identity and how far it has been read)."""
+class FileInfo(msgspec.Struct, array_like=True):
+    """One transcript file as the state knows it (identity and how far it has been read).
+
+    A msgspec Struct so that the cache decodes straight into these (the status line loads
+    thousands of them on every call).
+    """
 
     path: str
     session: str  # session id from the path (ccusage's ``session`` grouping)

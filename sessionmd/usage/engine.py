@@ -35,7 +35,7 @@ class ScanStats:
 
 
 @dataclass(slots=True)
-class _Job:
+class Job:
     idx: int
     path: str
     session: str
@@ -48,7 +48,7 @@ def _same(info: FileInfo, t: Transcript) -> bool:
     return not (t.size == info.size and t.mtime_ns != info.mtime_ns)
 
 
-def plan(state: State, found: Discovery) -> tuple[State, list[_Job], str]:
+def plan(state: State, found: Discovery) -> tuple[State, list[Job], str]:
     """The jobs that bring ``state`` up to ``found``; a fresh state when it must be rebuilt."""
     by_path = {f.path: n for n, f in enumerate(state.files)}
     current = {t.path for t in found.files}
@@ -65,7 +65,7 @@ def plan(state: State, found: Discovery) -> tuple[State, list[_Job], str]:
                 break
     if reason:
         state, by_path = State(), {}
-    jobs: list[_Job] = []
+    jobs: list[Job] = []
     for t in found.files:
         n = by_path.get(t.path)
         if n is None:
@@ -77,12 +77,12 @@ def plan(state: State, found: Discovery) -> tuple[State, list[_Job], str]:
         if t.size > info.size:
             # Grew since it was last looked at (a half-written last line is read again only
             # once more bytes arrive).
-            jobs.append(_Job(n, t.path, t.session, info.offset))
+            jobs.append(Job(n, t.path, t.session, info.offset))
             info.size = t.size
     return state, jobs, reason
 
 
-def _run(state: State, jobs: Sequence[_Job], now_ms: int | None) -> list[tuple[int, FileScan]]:
+def _run(state: State, jobs: Sequence[Job], now_ms: int | None) -> list[tuple[int, FileScan]]:
     done: list[tuple[int, FileScan]] = []
     for job in jobs:
         res = scan_file(
@@ -94,14 +94,14 @@ def _run(state: State, jobs: Sequence[_Job], now_ms: int | None) -> list[tuple[i
     return done
 
 
-def _child(conn: object, state: State, jobs: Sequence[_Job], now_ms: int | None) -> None:
+def _child(conn: object, state: State, jobs: Sequence[Job], now_ms: int | None) -> None:
     done = _run(state, jobs, now_ms)
     payload = pickle.dumps((state.models, state.main, state.prog, done), protocol=5)
     conn.send_bytes(payload)  # type: ignore[attr-defined]
     conn.close()  # type: ignore[attr-defined]
 
 
-def _split(jobs: Sequence[_Job], sizes: dict[int, int]) -> tuple[list[_Job], list[_Job]]:
+def _split(jobs: Sequence[Job], sizes: dict[int, int]) -> tuple[list[Job], list[Job]]:
     """Two halves of about equal bytes, each a contiguous run of paths.
 
     Copies of a message mostly live in one project (resumed sessions, sub-agents), so
@@ -129,9 +129,7 @@ def update(
     return state, stats
 
 
-def execute(
-    state: State, jobs: Sequence[_Job], now_ms: int | None, processes: int = 2
-) -> ScanStats:
+def execute(state: State, jobs: Sequence[Job], now_ms: int | None, processes: int = 2) -> ScanStats:
     """Run the jobs ``plan`` made, on two processes when there is enough to read."""
     stats = ScanStats()
     sizes = {j.idx: state.files[j.idx].size - j.offset for j in jobs}
