@@ -242,11 +242,14 @@ def compute_status(
     snapshot: Snapshot | None,
     now: datetime,
     tz: tzinfo,
+    complete_since: datetime | None = None,
 ) -> Status:
     """All figures of ``sessionmd status`` for ``now``.
 
     ``entries`` are the deduplicated usage entries (at least the last 7 days'), ``blocks``
     the 5-hour blocks built from them. Entries after ``now`` (clock skew) are ignored.
+    ``complete_since``: the entries hold everything after this time only (the status
+    line's recent cache); a window starting earlier is not used to derive a limit.
     Raises ``ValueError`` for a bad ``--limit`` or config quota.
     """
     measure = settings.measure
@@ -275,7 +278,8 @@ def compute_status(
         reset_source = "official"
         window_entries = [e for e in entries if e.timestamp >= official_start]
         used = sum(measure_tokens(e.tokens, measure) for e in window_entries)
-        official_limit = derive_limit(used, five.used_percentage)
+        if complete_since is None or complete_since <= official_start:
+            official_limit = derive_limit(used, five.used_percentage)
         if official_limit is not None:
             derived_new.append(
                 Derived(
@@ -330,7 +334,8 @@ def compute_status(
         wstart = seven.start(SEVEN_DAYS)
         wreset, wsource = seven.resets_at, "official"
         wused = _used_since(entries, wstart, measure)
-        official_weekly = derive_limit(wused, seven.used_percentage)
+        if complete_since is None or complete_since <= wstart:
+            official_weekly = derive_limit(wused, seven.used_percentage)
         if official_weekly is not None:
             derived_new.append(
                 Derived("seven_day", official_weekly, now, wused, seven.used_percentage, wreset)
