@@ -1,0 +1,129 @@
+"""ccusage 20.0.24's deduplication, as an order-free minimum, over compact packed records.
+
+Claude Code writes one API response several times (streaming, resumed sessions, sub-agent
+mirrors). ccusage 20 keeps, per key (``message.id``, ``requestId``) - or (``message.id``,
+session) when ``requestId`` is missing - the copy with the largest input + output +
+cache-creation + cache-read total; a non-sidechain copy beats a sidechain one; ties keep the
+first in (file path, line) order. That rule is a minimum over the rank
+``(sidechain, -total, path, offset)``, so it does not depend on the order lines are read in:
+files can be scanned in parallel, or appended to later, and merged with ``min``.
+
+Two winners are kept per key: the best ordinary line, and the best ``agent_progress`` mirror
+line. ccusage's daily view counts both kinds (its winner is the better of the two); its blocks
+and sessions views ignore mirrors (the ordinary winner only).
+
+Each winner is a 73-byte ``bytes`` (``struct``), not a tuple of Python ints, so that state
+costs about 200 bytes per distinct message.
+"""
+
+from __future__ import annotations
+
+import struct
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+
+from sessionmd.usage.scan import Record
+
+# ts_ms, input, output, cache_creation, cache_read, offset, reset_ms, file, model, sidechain
+PACK = struct.Struct("<qqqqqqqIIB")
+pack = PACK.pack
+unpack = PACK.unpack
+
+
+@dataclass(slots=True)
+class FileInfo:
+    """One transcript file as the state knows it (identity and how far it has been read)."""
+
+    path: str
+    session: str  # session id from the path (ccusage's ``session`` grouping)
+    project: str  # the folder under ``projects/`` (Claude Code's encoded cwd)
+    size: int = 0
+    mtime_ns: int = 0
+    inode: int = 0
+    dev: int = 0
+    offset: int = 0  # just past the last complete line read
+    lines: int = 0  # lines before ``offset``
+    cwd: str = ""
+
+
+@dataclass(slots=True)
+class State:
+    """Every key's winning copy, for both views, plus the file and model tables they point to."""
+
+    files: list[FileInfo] = field(default_factory=list)
+    models: list[str] = field(default_factory=list)
+    main: dict[str, bytes] = field(default_factory=dict)
+    prog: dict[str, bytes] = field(default_factory=dict)
+    problems: list[tuple[str, int, str]] = field(default_factory=list)  # bad lines seen so far
+    _model_idx: dict[str, int] = field(default_factory=dict)
+
+    def model_index(self, name: str) -> int:
+        idx = self._model_idx.get(name)
+        if idx is None:
+            if not self._model_idx and self.models:
+                self._model_idx.update((m, i) for i, m in enumerate(self.models))
+                return self.model_index(name)
+            idx = len(self.models)
+            self.models.append(name)
+            self._model_idx[name] = idx
+        return idx
+
+    def beats(self, new: bytes, cur: bytes) -> bool:
+        """True when ``new`` ranks before ``cur`` under ccusage 20's rule."""
+        a = unpack(new)
+        b = unpack(cur)
+        if a[9] != b[9]:
+            return bool(b[9] > a[9])  # non-sidechain wins
+        ta = a[1] + a[2] + a[3] + a[4]
+        tb = b[1] + b[2] + b[3] + b[4]
+        if ta != tb:
+            return bool(ta > tb)
+        pa = self.files[a[7]].path
+        pb = self.files[b[7]].path
+        if pa != pb:
+            return bool(pa < pb)
+        return bool(a[5] < b[5])
+
+    def add(self, file_idx: int, records: Iterable[Record]) -> None:
+        """Fold one file's records into the state."""
+        main, prog = self.main, self.prog
+        model_index = self.model_index
+        beats = self.beats
+        for key, ts, i, o, cc, cr, off, side, progress, model, reset, _mid, _rid in records:
+            packed = pack(ts, i, o, cc, cr, off, reset, file_idx, model_index(model), side)
+            table = prog if progress else main
+            cur = table.get(key)
+            if cur is None or beats(packed, cur):
+                table[key] = packed
+
+    def merge(self, other: State) -> None:
+        """Fold another state over the same file table (a worker's) into this one."""
+        remap = [self.model_index(m) for m in other.models]
+        identity = remap == list(range(len(remap)))
+        beats = self.beats
+        for mine, theirs in ((self.main, other.main), (self.prog, other.prog)):
+            for key, packed in theirs.items():
+                if not identity:
+                    v = unpack(packed)
+                    packed = pack(*v[:8], remap[v[8]], v[9])
+                cur = mine.get(key)
+                if cur is None or beats(packed, cur):
+                    mine[key] = packed
+
+    def winners(self, with_progress: bool) -> list[tuple[str, tuple[int, ...], bool]]:
+        """(key, unpacked winner, from a mirror line) for one view.
+
+        The daily view counts ``agent_progress`` mirrors (the better of the two winners);
+        blocks and sessions do not.
+        """
+        out = [(k, unpack(v), False) for k, v in self.main.items()]
+        if not with_progress or not self.prog:
+            return out
+        index = {k: n for n, (k, _, _) in enumerate(out)}
+        for key, packed in self.prog.items():
+            n = index.get(key)
+            if n is None:
+                out.append((key, unpack(packed), True))
+            elif self.beats(packed, self.main[key]):
+                out[n] = (key, unpack(packed), True)
+        return out
