@@ -6,8 +6,14 @@ output looks, so zone, limit and status maths can be checked under a controlled 
 
 from __future__ import annotations
 
+import json
+import os
+import subprocess
+import sys
 from collections.abc import Sequence
 from datetime import datetime, timedelta
+from pathlib import Path
+from typing import Any
 
 from sessionmd.usage.models import Block, TokenCounts, UsageEntry
 
@@ -41,3 +47,63 @@ def blocks_of(entries: Sequence[UsageEntry], now: datetime) -> list[Block]:
     for b in out:
         b.is_active = b.start <= now < b.end
     return out
+
+
+# -- a generated corpus, shared by the end-to-end tests ---------------------------------
+
+GENERATOR = Path("/work/shared/tools/gen_transcripts.py")
+CORPUS_ARGS = ["--projects", "2", "--sessions", "3", "--messages", "30", "--seed", "5"]
+CORPUS_START = "2026-11-20T00:00:00Z"
+# Inside the corpus's last-but-one block (21:00-02:00 UTC), 4 minutes after its last reply.
+CORPUS_NOW = "2026-11-21T23:20:00Z"
+
+
+def make_corpus(out: Path) -> dict[str, Any]:
+    """Write a corpus with the shared generator; return its ccusage-20 oracle."""
+    subprocess.run(
+        [
+            sys.executable,
+            str(GENERATOR),
+            str(out),
+            *CORPUS_ARGS,
+            "--start",
+            CORPUS_START,
+            "--days",
+            "2",
+            "--now",
+            CORPUS_NOW,
+        ],
+        check=True,
+        capture_output=True,
+    )
+    oracle: dict[str, Any] = json.loads((out / "oracle.json").read_text())
+    return oracle
+
+
+def cli_env(tmp: Path, corpus: Path, now: str = CORPUS_NOW) -> dict[str, str]:
+    """An environment that points sessionmd at ``corpus`` and keeps its state under ``tmp``."""
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("SESSIONMD_", "CLAUDE_"))}
+    env.update(
+        HOME=str(tmp / "home"),
+        CLAUDE_CONFIG_DIR=str(corpus),
+        SESSIONMD_CACHE_DIR=str(tmp / "cache"),
+        SESSIONMD_STATE_DIR=str(tmp / "state"),
+        SESSIONMD_NOW=now,
+        TZ="America/New_York",
+        NO_COLOR="1",
+        COLUMNS="100",
+    )
+    return env
+
+
+def run_cli(
+    args: list[str], env: dict[str, str], stdin: bytes = b"", cwd: Path | None = None
+) -> subprocess.CompletedProcess[bytes]:
+    return subprocess.run(
+        [sys.executable, "-m", "sessionmd", *args],
+        input=stdin,
+        env=env,
+        capture_output=True,
+        cwd=cwd,
+        timeout=60,
+    )

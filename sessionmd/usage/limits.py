@@ -21,10 +21,9 @@ from __future__ import annotations
 
 import math
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass
 from datetime import datetime, timezone
 from pathlib import Path
-from typing import Any
+from typing import Any, NamedTuple
 
 from sessionmd.quota import PRESETS, Quota, parse_quota
 from sessionmd.usage.models import Block, TokenCounts
@@ -41,8 +40,7 @@ FULL_BLOCK_SHARE = 0.95
 MIN_FULL_BLOCKS = 3
 
 
-@dataclass(frozen=True, slots=True)
-class Limit:
+class Limit(NamedTuple):
     tokens: int
     kind: str  # explicit | official | derived | config | preset | auto
     source: str  # shown beside every figure computed from it
@@ -64,8 +62,7 @@ def measure_tokens(tokens: TokenCounts, measure: Sequence[str] = DEFAULT_MEASURE
 # -- derived limits ---------------------------------------------------------------------
 
 
-@dataclass(frozen=True, slots=True)
-class Derived:
+class Derived(NamedTuple):
     window: str  # five_hour | seven_day
     tokens: int
     derived_at: datetime

@@ -18,11 +18,9 @@ from __future__ import annotations
 import contextlib
 import json
 import os
-import tempfile
-from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
-from typing import Any
+from typing import Any, NamedTuple
 
 SNAPSHOT_FILE = "rate_limits.json"
 FIVE_HOURS = timedelta(hours=5)
@@ -32,8 +30,7 @@ SEVEN_DAYS = timedelta(days=7)
 FRESH_FOR = timedelta(minutes=15)
 
 
-@dataclass(frozen=True, slots=True)
-class Window:
+class Window(NamedTuple):
     used_percentage: float
     resets_at: datetime  # UTC
 
@@ -41,8 +38,7 @@ class Window:
         return self.resets_at - length
 
 
-@dataclass(frozen=True, slots=True)
-class Snapshot:
+class Snapshot(NamedTuple):
     captured_at: datetime  # UTC, when the status line received it
     five_hour: Window | None
     seven_day: Window | None
@@ -116,11 +112,16 @@ def to_json(snapshot: Snapshot) -> dict[str, Any]:
 
 
 def write_json_atomic(path: Path, data: Any) -> None:
-    """Write JSON so that a reader sees the old file or the new one, never half of one."""
+    """Write JSON so that a reader sees the old file or the new one, never half of one.
+
+    The temporary name carries the pid, so two processes writing at once do not share
+    one; the last ``os.replace`` wins, whole. (Not ``tempfile``: it costs the status line
+    milliseconds to import.)
+    """
     path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+    tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
     try:
-        with os.fdopen(fd, "w", encoding="utf-8") as handle:
+        with open(tmp, "w", encoding="utf-8") as handle:
             json.dump(data, handle, separators=(",", ":"))
         os.replace(tmp, path)
     except BaseException:

@@ -20,9 +20,8 @@ Definitions (the README states them too):
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, field
 from datetime import datetime, time, timedelta, timezone, tzinfo
-from typing import Any
+from typing import Any, NamedTuple
 
 from sessionmd.usage import zones
 from sessionmd.usage.limits import (
@@ -47,8 +46,7 @@ from sessionmd.usage.snapshot import (
 BURN_WINDOW = timedelta(minutes=30)
 
 
-@dataclass(frozen=True, slots=True)
-class StatusSettings:
+class StatusSettings(NamedTuple):
     """What the user chose: command-line options over ``sessionmd.yaml`` over defaults."""
 
     limit: str | None = None  # --limit: N, preset or auto
@@ -58,11 +56,10 @@ class StatusSettings:
     weekly_explicit: int | None = None  # --weekly-limit
     reset_weekday: int = 0  # 0 = Monday
     reset_hour: int = 0
-    derived: Mapping[str, Derived] = field(default_factory=dict)  # saved derived limits
+    derived: Mapping[str, Derived] | None = None  # saved derived limits
 
 
-@dataclass(frozen=True, slots=True)
-class WindowStatus:
+class WindowStatus(NamedTuple):
     """One quota window (the 5-hour block or the 7-day week) with the source of each figure."""
 
     name: str  # "5-hour" | "7-day"
@@ -78,8 +75,7 @@ class WindowStatus:
     zone: str | None
 
 
-@dataclass(frozen=True, slots=True)
-class Status:
+class Status(NamedTuple):
     now: datetime
     tz: tzinfo
     tz_name: str
@@ -297,7 +293,7 @@ def compute_status(
     limit = resolve_limit(
         explicit=settings.limit,
         official=official_limit,
-        derived=settings.derived.get("five_hour"),
+        derived=(settings.derived or {}).get("five_hour"),
         config_quota=settings.quota,
         blocks=blocks,
         now=now,
@@ -347,7 +343,7 @@ def compute_status(
     weekly_limit = resolve_weekly_limit(
         explicit=settings.weekly_explicit,
         official=official_weekly,
-        derived=settings.derived.get("seven_day"),
+        derived=(settings.derived or {}).get("seven_day"),
         config_limit=settings.weekly_limit,
         tz=tz,
     )

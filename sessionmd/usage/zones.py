@@ -11,11 +11,10 @@ advice stays right whatever the limit is. Imported by the status line: standard 
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from typing import NamedTuple
 
 
-@dataclass(frozen=True, slots=True)
-class Zone:
+class Zone(NamedTuple):
     name: str
     low: float  # percent, inclusive
     high: float  # percent, exclusive (inf for the last zone)
