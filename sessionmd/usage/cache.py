@@ -26,7 +26,8 @@ from pathlib import Path
 
 import msgspec
 
-from sessionmd.usage.dedupe import PACK, FileInfo, State
+from sessionmd.usage.dedupe import FileInfo, State
+from sessionmd.usage.scan import PACK
 
 VERSION = 1
 _SIZE = PACK.size
@@ -41,7 +42,6 @@ class _File(msgspec.Struct, array_like=True):
     inode: int
     dev: int
     offset: int
-    lines: int
     cwd: str
 
 
@@ -99,7 +99,6 @@ def encode_state(
             f.inode,
             f.dev,
             f.offset,
-            f.lines,
             f.cwd,
         )
         for f in state.files
@@ -142,7 +141,6 @@ def decode_state(data: bytes, roots: Sequence[str]) -> tuple[State, int] | None:
             f.inode,
             f.dev,
             f.offset,
-            f.lines,
             f.cwd,
         )
         for f in raw.files

@@ -18,14 +18,10 @@ costs about 200 bytes per distinct message.
 
 from __future__ import annotations
 
-import struct
-from collections.abc import Iterable
 from dataclasses import dataclass, field
 
-from sessionmd.usage.scan import Record
+from sessionmd.usage.scan import PACK
 
-# ts_ms, input, output, cache_creation, cache_read, offset, reset_ms, file, model, sidechain
-PACK = struct.Struct("<qqqqqqqIIB")
 pack = PACK.pack
 unpack = PACK.unpack
 
@@ -42,7 +38,6 @@ class FileInfo:
     inode: int = 0
     dev: int = 0
     offset: int = 0  # just past the last complete line read
-    lines: int = 0  # lines before ``offset``
     cwd: str = ""
 
 
@@ -57,12 +52,12 @@ class State:
     problems: list[tuple[str, int, str]] = field(default_factory=list)  # bad lines seen so far
     _model_idx: dict[str, int] = field(default_factory=dict)
 
+    def __post_init__(self) -> None:
+        self._model_idx = {m: i for i, m in enumerate(self.models)}
+
     def model_index(self, name: str) -> int:
         idx = self._model_idx.get(name)
         if idx is None:
-            if not self._model_idx and self.models:
-                self._model_idx.update((m, i) for i, m in enumerate(self.models))
-                return self.model_index(name)
             idx = len(self.models)
             self.models.append(name)
             self._model_idx[name] = idx
@@ -84,28 +79,21 @@ class State:
             return bool(pa < pb)
         return bool(a[5] < b[5])
 
-    def add(self, file_idx: int, records: Iterable[Record]) -> None:
-        """Fold one file's records into the state."""
-        main, prog = self.main, self.prog
-        model_index = self.model_index
-        beats = self.beats
-        for key, ts, i, o, cc, cr, off, side, progress, model, reset, _mid, _rid in records:
-            packed = pack(ts, i, o, cc, cr, off, reset, file_idx, model_index(model), side)
-            table = prog if progress else main
-            cur = table.get(key)
-            if cur is None or beats(packed, cur):
-                table[key] = packed
+    def sink(self, file_idx: int) -> _FileSink:
+        """The sink that folds one file's usage lines into this state."""
+        return _FileSink(self, file_idx)
 
     def merge(self, other: State) -> None:
         """Fold another state over the same file table (a worker's) into this one."""
-        remap = [self.model_index(m) for m in other.models]
-        identity = remap == list(range(len(remap)))
+        remap = {n: self.model_index(m) for n, m in enumerate(other.models)}
+        moved = {n for n, to in remap.items() if n != to}
         beats = self.beats
         for mine, theirs in ((self.main, other.main), (self.prog, other.prog)):
             for key, packed in theirs.items():
-                if not identity:
+                if moved:
                     v = unpack(packed)
-                    packed = pack(*v[:8], remap[v[8]], v[9])
+                    if v[8] in moved:
+                        packed = pack(*v[:8], remap[v[8]], v[9])
                 cur = mine.get(key)
                 if cur is None or beats(packed, cur):
                     mine[key] = packed
@@ -127,3 +115,17 @@ class State:
             elif self.beats(packed, self.main[key]):
                 out[n] = (key, unpack(packed), True)
         return out
+
+
+class _FileSink:
+    """One file's view of a State, in the shape the scan loop wants (see ``scan.Sink``)."""
+
+    __slots__ = ("beats", "file_idx", "main", "model_index", "models", "prog")
+
+    def __init__(self, state: State, file_idx: int) -> None:
+        self.file_idx = file_idx
+        self.main = state.main
+        self.prog = state.prog
+        self.beats = state.beats
+        self.model_index = state.model_index
+        self.models = state._model_idx

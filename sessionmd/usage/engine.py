@@ -41,7 +41,6 @@ class _Job:
     path: str
     session: str
     offset: int
-    lines: int
 
 
 def _same(info: FileInfo, t: Transcript) -> bool:
@@ -78,7 +77,7 @@ def plan(state: State, found: Discovery) -> tuple[State, list[_Job], str]:
         info.mtime_ns, info.inode, info.dev = t.mtime_ns, t.inode, t.dev
         if t.size != info.size or info.offset < t.size:
             if t.size > info.offset:
-                jobs.append(_Job(n, t.path, t.session, info.offset, info.lines))
+                jobs.append(_Job(n, t.path, t.session, info.offset))
             info.size = t.size
     return state, jobs, reason
 
@@ -86,9 +85,11 @@ def plan(state: State, found: Discovery) -> tuple[State, list[_Job], str]:
 def _run(state: State, jobs: Sequence[_Job], now_ms: int | None) -> list[tuple[int, FileScan]]:
     done: list[tuple[int, FileScan]] = []
     for job in jobs:
-        res = scan_file(job.path, job.session, offset=job.offset, line_no=job.lines, now_ms=now_ms)
-        state.add(job.idx, res.records)
-        res.records = []
+        res = scan_file(
+            job.path, job.session, state.sink(job.idx), offset=job.offset, now_ms=now_ms
+        )
+        if res.problems:
+            _number_lines(job.path, res.problems)
         done.append((job.idx, res))
     return done
 
@@ -101,19 +102,19 @@ def _child(conn: object, state: State, jobs: Sequence[_Job], now_ms: int | None)
 
 
 def _split(jobs: Sequence[_Job], sizes: dict[int, int]) -> tuple[list[_Job], list[_Job]]:
-    a: list[_Job] = []
-    b: list[_Job] = []
-    la = lb = 0
-    for job in sorted(jobs, key=lambda j: -sizes[j.idx]):
-        if la <= lb:
-            a.append(job)
-            la += sizes[job.idx]
-        else:
-            b.append(job)
-            lb += sizes[job.idx]
-    a.sort(key=lambda j: j.idx)
-    b.sort(key=lambda j: j.idx)
-    return a, b
+    """Two halves of about equal bytes, each a contiguous run of paths.
+
+    Copies of a message mostly live in one project (resumed sessions, sub-agents), so
+    contiguous halves make the merge mostly insertions rather than comparisons.
+    """
+    ordered = sorted(jobs, key=lambda j: j.path)
+    half = sum(sizes.values()) / 2
+    acc = 0
+    for n, job in enumerate(ordered):
+        acc += sizes[job.idx]
+        if acc >= half:
+            return ordered[: n + 1], ordered[n + 1 :]
+    return ordered, []
 
 
 def update(
@@ -148,7 +149,7 @@ def update(
         done = _run(state, jobs, now_ms)
     for idx, res in done:
         info = state.files[idx]
-        info.offset, info.lines = res.end_offset, res.end_line
+        info.offset = res.end_offset
         if res.cwd and not info.cwd:
             info.cwd = res.cwd
         stats.files_read += 1
@@ -162,3 +163,28 @@ def update(
 
 def cpu_count() -> int:
     return max(1, min(2, os.cpu_count() or 1))
+
+
+def _number_lines(path: str, problems: list[Problem]) -> None:
+    """Turn the byte offsets of bad lines into 1-based line numbers (only files with any)."""
+    wanted = sorted(p.offset for p in problems if p.offset >= 0)
+    if not wanted:
+        return
+    numbers: dict[int, int] = {}
+    try:
+        with open(path, "rb") as fh:
+            pos = 0
+            lines = 0
+            for target in wanted:
+                while pos < target:
+                    chunk = fh.read(min(1 << 20, target - pos))
+                    if not chunk:
+                        break
+                    lines += chunk.count(b"\n")
+                    pos += len(chunk)
+                numbers[target] = lines + 1
+    except OSError:
+        return
+    for p in problems:
+        if p.offset in numbers:
+            p.line = numbers[p.offset]
