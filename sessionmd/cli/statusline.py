@@ -21,6 +21,7 @@ import json
 import os
 import sys
 from collections.abc import Mapping, Sequence
+from datetime import datetime
 from pathlib import Path
 from typing import IO, Any
 
@@ -78,9 +79,9 @@ def render(args: Sequence[str], raw: bytes, env: Mapping[str, str]) -> str:
     """The status line for Claude Code's input ``raw``; raises on anything unexpected."""
     from sessionmd import paths
     from sessionmd.usage import quick_config
-    from sessionmd.usage.limits import load_derived, record_derived
+    from sessionmd.usage.limits import load_auto, load_derived, record_derived
     from sessionmd.usage.snapshot import load_snapshot, parse_rate_limits, save_snapshot
-    from sessionmd.usage.status import StatusSettings, compute_status, session_tokens
+    from sessionmd.usage.status import StatusSettings, compute_status
     from sessionmd.usage.status_io import clock, resolve_zone
     from sessionmd.usage.status_render import statusline_text
 
@@ -106,6 +107,8 @@ def render(args: Sequence[str], raw: bytes, env: Mapping[str, str]) -> str:
     weekly = config.get("weekly") or {}
 
     from sessionmd.usage.api import build_blocks, load_usage
+    from sessionmd.usage.recent import recent_entries, session_tokens, tokens_since
+    from sessionmd.usage.snapshot import FIVE_HOURS
 
     data_dir = opts.get("data-dir")
     result = load_usage(
@@ -115,7 +118,9 @@ def render(args: Sequence[str], raw: bytes, env: Mapping[str, str]) -> str:
         now=now,
         view="blocks",
     )
-    entries = result.entries
+    rows = result.rows
+    # Objects only for the current chain of blocks; the week is summed from the rows.
+    entries = recent_entries(rows, now, FIVE_HOURS)
     settings = StatusSettings(
         limit=opts.get("limit"),
         quota=config.get("quota"),
@@ -124,6 +129,7 @@ def render(args: Sequence[str], raw: bytes, env: Mapping[str, str]) -> str:
         reset_weekday=weekly.get("reset_weekday", 0),
         reset_hour=weekly.get("reset_hour", 0),
         derived=load_derived(state, measure),
+        auto=load_auto(state, now, measure) or (lambda: _full_auto(rows, now, measure, state)),
     )
     status = compute_status(
         entries=entries,
@@ -132,15 +138,31 @@ def render(args: Sequence[str], raw: bytes, env: Mapping[str, str]) -> str:
         snapshot=snapshot,
         now=now,
         tz=tz,
+        tokens_since=lambda start: tokens_since(rows, start, now, measure),
     )
     for derived in status.derived:
         try:
             record_derived(state, derived, measure)
         except OSError:
             break
-    tokens = None if session_id is None else session_tokens(entries, session_id, measure)
+    tokens = None if session_id is None else session_tokens(rows, session_id, now, measure)
     colour = "no-color" not in opts
     return statusline_text(status, tokens, env, colour=colour)
+
+
+def _full_auto(rows: Sequence[Any], now: datetime, measure: Sequence[str], state: Path) -> Any:
+    """The auto limit over the whole history, saved for a day (only when auto is needed and
+    none is saved: ``sessionmd status`` saves one too)."""
+    from sessionmd.usage.api import build_blocks
+    from sessionmd.usage.limits import auto_limit, save_auto
+    from sessionmd.usage.recent import recent_entries
+
+    everything = recent_entries(rows, now, None)
+    limit = auto_limit(build_blocks(everything, now), now, measure)
+    if limit is not None:
+        with contextlib.suppress(OSError):
+            save_auto(state, limit, now, measure)
+    return limit
 
 
 def run_fast(

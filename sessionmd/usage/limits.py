@@ -20,7 +20,7 @@ only: the status line resolves limits on every call.
 from __future__ import annotations
 
 import math
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any, NamedTuple
@@ -30,6 +30,8 @@ from sessionmd.usage.models import Block, TokenCounts
 from sessionmd.usage.snapshot import read_json, write_json_atomic
 
 DERIVED_FILE = "derived_limits.json"
+AUTO_FILE = "auto_limit.json"
+AUTO_FRESH_SECONDS = 24 * 3600  # the status line reuses ``status``'s auto limit this long
 DEFAULT_MEASURE: tuple[str, ...] = ("input", "output", "cache_creation")
 # Below this official percentage the quotient is too noisy to keep: Claude Code rounds
 # the percentage, and at 2 % a rounding of 0.5 moves the limit by a quarter.
@@ -193,6 +195,39 @@ def auto_limit(
     return Limit(tokens, "auto", f"auto: p90 of {len(basis)} {what} blocks")
 
 
+def save_auto(
+    state_dir: Path, limit: Limit, now: datetime, measure: Sequence[str] = DEFAULT_MEASURE
+) -> None:
+    """Keep an auto limit computed over the whole history, for the status line."""
+    write_json_atomic(
+        state_dir / AUTO_FILE,
+        {
+            "version": 1,
+            "measure": list(measure),
+            "tokens": limit.tokens,
+            "source": limit.source,
+            "computed_at": now.timestamp(),
+        },
+    )
+
+
+def load_auto(
+    state_dir: Path, now: datetime, measure: Sequence[str] = DEFAULT_MEASURE
+) -> Limit | None:
+    """The saved auto limit when it is in ``measure`` and less than a day old."""
+    data = read_json(state_dir / AUTO_FILE)
+    if not isinstance(data, dict) or data.get("version") != 1:
+        return None
+    if data.get("measure") != list(measure):
+        return None
+    tokens, source, when = data.get("tokens"), data.get("source"), data.get("computed_at")
+    if not isinstance(tokens, int) or tokens <= 0 or not isinstance(source, str):
+        return None
+    if not isinstance(when, (int, float)) or not 0 <= now.timestamp() - when <= AUTO_FRESH_SECONDS:
+        return None
+    return Limit(tokens, "auto", source)
+
+
 # -- precedence -------------------------------------------------------------------------
 
 
@@ -203,8 +238,18 @@ def _from_quota(quota: Quota, kind: str, where: str) -> Limit:
     return Limit(quota.tokens, kind, kind)
 
 
-def _auto_or_pro(blocks: Iterable[Block], now: datetime, measure: Sequence[str]) -> Limit:
-    auto = auto_limit(blocks, now, measure)
+AutoSource = Limit | Callable[[], Limit | None] | None
+
+
+def _auto_or_pro(
+    blocks: Iterable[Block], now: datetime, measure: Sequence[str], given: AutoSource
+) -> Limit:
+    if given is None:
+        auto = auto_limit(blocks, now, measure)
+    elif isinstance(given, Limit):
+        auto = given
+    else:
+        auto = given()
     if auto is not None:
         return auto
     pro = PRESETS["pro"]
@@ -221,16 +266,19 @@ def resolve_limit(
     now: datetime,
     measure: Sequence[str] = DEFAULT_MEASURE,
     tz: Any = timezone.utc,
+    auto: AutoSource = None,
 ) -> Limit:
     """The 5-hour limit by the precedence in this module's docstring.
 
     ``explicit`` and ``config_quota`` are validated here: a bad value raises ``ValueError``
     (the CLI turns it into exit 2). ``official`` is the limit derived live from a fresh
-    snapshot, or None.
+    snapshot, or None. ``auto``: an auto limit computed earlier (the status line passes
+    the one saved in the state dir), or a function computing it only when it is needed,
+    instead of computing it from ``blocks``.
     """
     if explicit is not None:
         if explicit.strip().lower() == "auto":
-            return _auto_or_pro(blocks, now, measure)
+            return _auto_or_pro(blocks, now, measure, auto)
         quota = parse_quota(explicit, "--limit")
         assert quota is not None
         return _from_quota(quota, "explicit", "")
@@ -240,11 +288,11 @@ def resolve_limit(
         return Limit(derived.tokens, "derived", derived.source(tz))
     if config_quota is not None:
         if isinstance(config_quota, str) and config_quota.strip().lower() == "auto":
-            return _auto_or_pro(blocks, now, measure)
+            return _auto_or_pro(blocks, now, measure, auto)
         quota = parse_quota(config_quota, "config")
         assert quota is not None
         return _from_quota(quota, "config", "config: ")
-    return _auto_or_pro(blocks, now, measure)
+    return _auto_or_pro(blocks, now, measure, auto)
 
 
 def resolve_weekly_limit(

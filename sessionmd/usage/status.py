@@ -19,13 +19,14 @@ Definitions (the README states them too):
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from datetime import datetime, time, timedelta, timezone, tzinfo
 from typing import Any, NamedTuple
 
 from sessionmd.usage import zones
 from sessionmd.usage.limits import (
     DEFAULT_MEASURE,
+    AutoSource,
     Derived,
     Limit,
     derive_limit,
@@ -57,6 +58,7 @@ class StatusSettings(NamedTuple):
     reset_weekday: int = 0  # 0 = Monday
     reset_hour: int = 0
     derived: Mapping[str, Derived] | None = None  # saved derived limits
+    auto: AutoSource = None  # a saved auto limit or a function (the status line), else computed
 
 
 class WindowStatus(NamedTuple):
@@ -96,6 +98,7 @@ class Status(NamedTuple):
     official: bool
     snapshot_age_seconds: float | None
     derived: tuple[Derived, ...]  # new derived limits for the caller to save
+    limit: Limit  # the 5-hour limit used, by precedence
 
     @property
     def runway_past_reset(self) -> bool:
@@ -239,6 +242,7 @@ def compute_status(
     now: datetime,
     tz: tzinfo,
     complete_since: datetime | None = None,
+    tokens_since: Callable[[datetime], int] | None = None,
 ) -> Status:
     """All figures of ``sessionmd status`` for ``now``.
 
@@ -246,6 +250,9 @@ def compute_status(
     the 5-hour blocks built from them. Entries after ``now`` (clock skew) are ignored.
     ``complete_since``: the entries hold everything after this time only (the status
     line's recent cache); a window starting earlier is not used to derive a limit.
+    ``tokens_since(start)``: tokens in the measure from ``start`` to ``now``, for the 7-day
+    window, when the caller can sum them faster than ``entries`` (the status line passes
+    only the current chain of blocks as entries and sums the week from the engine's rows).
     Raises ``ValueError`` for a bad ``--limit`` or config quota.
     """
     measure = settings.measure
@@ -299,6 +306,7 @@ def compute_status(
         now=now,
         measure=measure,
         tz=tz,
+        auto=settings.auto,
     )
     five_status = _window_status(
         "5-hour", start, reset_at, reset_source, used, limit, five, official_label
@@ -325,11 +333,16 @@ def compute_status(
         alert = tuple(zones.strategic_alert(percent, remaining, runway, reset_text))
 
     # -- 7-day window
+    def week_tokens(start: datetime) -> int:
+        if tokens_since is not None:
+            return tokens_since(start)
+        return _used_since(entries, start, measure)
+
     official_weekly: int | None = None
     if seven is not None:
         wstart = seven.start(SEVEN_DAYS)
         wreset, wsource = seven.resets_at, "official"
-        wused = _used_since(entries, wstart, measure)
+        wused = week_tokens(wstart)
         if complete_since is None or complete_since <= wstart:
             official_weekly = derive_limit(wused, seven.used_percentage)
         if official_weekly is not None:
@@ -339,7 +352,7 @@ def compute_status(
     else:
         wstart, wreset = week_bounds(now, tz, settings.reset_weekday, settings.reset_hour)
         wsource = "config weekly (estimated)"
-        wused = _used_since(entries, wstart, measure)
+        wused = week_tokens(wstart)
     weekly_limit = resolve_weekly_limit(
         explicit=settings.weekly_explicit,
         official=official_weekly,
@@ -372,6 +385,7 @@ def compute_status(
         official=five is not None,
         snapshot_age_seconds=age,
         derived=tuple(derived_new),
+        limit=limit,
     )
 
 

@@ -15,7 +15,7 @@ from typing import NamedTuple
 
 from sessionmd import paths
 from sessionmd.errors import ConfigError
-from sessionmd.usage.limits import load_derived, record_derived
+from sessionmd.usage.limits import load_derived, record_derived, save_auto
 from sessionmd.usage.snapshot import load_snapshot
 from sessionmd.usage.status import Status, StatusSettings, compute_status
 
@@ -137,9 +137,11 @@ def load_status(req: StatusRequest) -> Status:
     except ValueError as err:
         origin = "--limit" if req.limit else str(root / "sessionmd.yaml")
         raise ConfigError(str(err), origin) from None
-    for derived in status.derived:
-        try:
+    try:
+        for derived in status.derived:
             record_derived(state, derived, measure)
-        except OSError:
-            break  # a read-only state dir costs the history, not the status
+        if status.limit.kind == "auto":
+            save_auto(state, status.limit, req.now, measure)
+    except OSError:
+        pass  # a read-only state dir costs the history, not the status
     return status
