@@ -265,7 +265,7 @@ def sessions(
     verbose: bool,
     as_json: bool,
 ) -> None:
-    """Tokens per session (a transcript and its sub-agents), by last activity.
+    """Tokens per session (a transcript and its sub-agents), costliest first, as ccusage lists them.
 
     \b
     Example:
@@ -310,7 +310,7 @@ def sessions(
         f"${tot['totalCost']:,.2f}",
     ]
     _table(
-        f"Claude Code usage per session (last activity, {zone_label(run.tz)})",
+        f"Claude Code usage per session (last activity in {zone_label(run.tz)})",
         "Session / project",
         table,
         total,

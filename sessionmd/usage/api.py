@@ -179,10 +179,16 @@ def _load(
         reason = "no cache"
     state, stats = update(state or State(), found, to_ms(now), processes)
     stats.rebuilt = stats.rebuilt or reason
-    if full_path is not None and recent_path is not None and stats.files_read:
-        cache_mod.write(full_path, cache_mod.encode_state(state, roots))
+    if (
+        full_path is not None
+        and recent_path is not None
+        and (stats.files_read or stats.rebuilt or not recent_path.exists())
+    ):
+        cache_mod.write(full_path, cache_mod.encode_state(state, roots, dirs=found.dirs))
         start, recent = recent_winners(state, to_ms(now))
-        cache_mod.write(recent_path, cache_mod.encode_state(state, roots, start, recent))
+        cache_mod.write(
+            recent_path, cache_mod.encode_state(state, roots, start, recent, found.dirs)
+        )
     stats.problems.extend(Problem(p, ln, why) for p, ln, why in state.problems)
     return state, stats, found
 
@@ -208,23 +214,29 @@ def load_usage(
 
 
 def recent_winners(state: State, now_ms: int, hours: float = 5) -> tuple[int, dict[str, bytes]]:
-    """The start of the current chain of blocks and the (blocks-view) winners since then.
+    """The first entry of the latest block, and the (blocks-view) winners the status line needs.
 
-    A chain starts after a pause longer than a block: no entry before it can change the
-    active block, so the status line only needs these.
+    Blocks are decided in time order, and the latest block starts at its first entry's hour:
+    entries before that entry cannot change it or any later block. The winners kept reach
+    one block further back, so that late copies of a message there still deduplicate.
     """
+    del now_ms  # the latest block is found from the data; ``now`` only decides isActive
     dur = int(hours * HOUR_MS)
-    stamps = sorted(
-        (int.from_bytes(v[:8], "little", signed=True), k) for k, v in state.main.items()
-    )
+    main = state.main
+    stamps = sorted(int.from_bytes(v[:8], "little", signed=True) for v in main.values())
     if not stamps:
-        return now_ms, {}
-    start_i = len(stamps) - 1
-    while start_i > 0 and stamps[start_i][0] - stamps[start_i - 1][0] <= dur:
-        start_i -= 1
-    # Keep a margin of one block before the chain, so copies of its first message still match.
-    start = stamps[start_i][0] - dur
-    return start, {k: state.main[k] for ts, k in stamps if ts >= start}
+        return 0, {}
+    anchor = start = last = stamps[0]
+    start -= start % HOUR_MS
+    for ts in stamps:
+        if ts - start > dur or ts - last > dur:
+            start = ts - ts % HOUR_MS
+            anchor = ts
+        last = ts
+    keep_from = anchor - dur
+    return anchor, {
+        k: v for k, v in main.items() if int.from_bytes(v[:8], "little", signed=True) >= keep_from
+    }
 
 
 def _floor_hour(ms: int) -> int:

@@ -18,11 +18,10 @@ that is missing, of another version, for other data dirs, or corrupt is ignored 
 from __future__ import annotations
 
 import contextlib
-import hashlib
 import os
-import tempfile
 from collections.abc import Sequence
 from pathlib import Path
+from typing import NamedTuple
 
 import msgspec
 
@@ -56,6 +55,7 @@ class _Cache(msgspec.Struct, array_like=True, tag="sessionmd-usage"):
     prog_vals: bytes
     window_start_ms: int = 0  # recent file only: winners at or after this time
     problems: list[tuple[str, int, str]] = []  # bad lines already read (for --verbose)
+    dirs: list[tuple[str, int]] = []  # folders walked, with mtimes (new files change them)
 
 
 _encoder = msgspec.msgpack.Encoder()
@@ -64,6 +64,8 @@ _decoder = msgspec.msgpack.Decoder(_Cache)
 
 def cache_paths(cache_dir: Path, roots: Sequence[str]) -> tuple[Path, Path]:
     """The full and the recent cache file for this set of transcript roots."""
+    import hashlib  # here: the status line imports this module and rarely needs it twice
+
     digest = hashlib.sha1("\0".join(roots).encode()).hexdigest()[:12]
     return (
         cache_dir / f"usage-v{VERSION}-{digest}.msgpack",
@@ -86,6 +88,7 @@ def encode_state(
     roots: Sequence[str],
     window_start_ms: int = 0,
     main: dict[str, bytes] | None = None,
+    dirs: Sequence[tuple[str, int]] = (),
 ) -> bytes:
     main_keys, main_vals = _join(state.main if main is None else main)
     prog_keys, prog_vals = _join(state.prog if main is None else {})
@@ -115,11 +118,18 @@ def encode_state(
             prog_vals,
             window_start_ms,
             state.problems,
+            list(dirs),
         )
     )
 
 
-def decode_state(data: bytes, roots: Sequence[str]) -> tuple[State, int] | None:
+class Loaded(NamedTuple):
+    state: State
+    window_start_ms: int
+    dirs: list[tuple[str, int]]
+
+
+def decode_state(data: bytes, roots: Sequence[str]) -> Loaded | None:
     """The state in ``data``, or None when it is not a cache of this version for these roots."""
     try:
         raw = _decoder.decode(data)
@@ -152,10 +162,10 @@ def decode_state(data: bytes, roots: Sequence[str]) -> tuple[State, int] | None:
             return None  # points outside its own tables: foreign or damaged
     state = State(files=files, models=list(raw.models), main=main, prog=prog)
     state.problems = [tuple(p) for p in raw.problems]  # type: ignore[misc]
-    return state, raw.window_start_ms
+    return Loaded(state, raw.window_start_ms, [(d, m) for d, m in raw.dirs])
 
 
-def read(path: Path, roots: Sequence[str]) -> tuple[State, int] | None:
+def read(path: Path, roots: Sequence[str]) -> Loaded | None:
     try:
         data = path.read_bytes()
     except OSError:
@@ -164,15 +174,21 @@ def read(path: Path, roots: Sequence[str]) -> tuple[State, int] | None:
 
 
 def write(path: Path, data: bytes) -> bool:
-    """Atomically replace ``path`` with ``data``; False (and nothing changed) when it cannot."""
+    """Atomically replace ``path`` with ``data``; False (and nothing changed) when it cannot.
+
+    The temporary name carries the pid, so two processes never write the same temporary file;
+    ``os.replace`` is atomic, so readers see the old file or the new one, never a mix.
+    """
+    tmp = path.with_name(f"{path.name}.{os.getpid()}.tmp")
     try:
         path.parent.mkdir(parents=True, exist_ok=True)
-        fd, tmp = tempfile.mkstemp(prefix=path.name + ".", suffix=".tmp", dir=path.parent)
-    except OSError:
-        return False
-    try:
-        with os.fdopen(fd, "wb") as fh:
-            fh.write(data)
+        fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+        try:
+            view = memoryview(data)
+            while view:
+                view = view[os.write(fd, view) :]
+        finally:
+            os.close(fd)
         os.replace(tmp, path)
         return True
     except OSError:

@@ -37,6 +37,7 @@ class Discovery:
     roots: list[Path] = field(default_factory=list)
     files: list[Transcript] = field(default_factory=list)
     problems: list[Problem] = field(default_factory=list)
+    dirs: list[tuple[str, int]] = field(default_factory=list)  # every folder walked, with mtime
 
 
 def config_dirs(env: Mapping[str, str], home: Path | None = None) -> list[Path]:
@@ -76,54 +77,67 @@ def discover(
 
 
 def _walk(projects: str, found: Discovery) -> None:
+    """Depth-first over ``projects``; the first two path parts give project and session."""
     visited: set[tuple[int, int]] = set()
-    stack = [projects]
     seen_files: set[tuple[int, int]] = set()
+    # (folder, project folder name, session folder name or "")
+    stack: list[tuple[str, str, str]] = [(projects, "", "")]
+    files = found.files
+    problems = found.problems
+    dirs = found.dirs
     while stack:
-        folder = stack.pop()
+        folder, project, session_dir = stack.pop()
         try:
             st = os.stat(folder)
         except OSError as err:
-            found.problems.append(Problem(folder, 0, f"unreadable folder: {err.strerror}"))
+            problems.append(Problem(folder, 0, f"unreadable folder: {err.strerror}"))
             continue
         ident = (st.st_dev, st.st_ino)
         if ident in visited:
-            found.problems.append(Problem(folder, 0, "symlink loop (folder already visited)"))
+            problems.append(Problem(folder, 0, "symlink loop (folder already visited)"))
             continue
         visited.add(ident)
+        dirs.append((folder, st.st_mtime_ns))
         try:
             entries = list(os.scandir(folder))
         except OSError as err:
-            found.problems.append(Problem(folder, 0, f"unreadable folder: {err.strerror}"))
+            problems.append(Problem(folder, 0, f"unreadable folder: {err.strerror}"))
             continue
         for entry in entries:
             name = entry.name
-            try:
-                is_dir = entry.is_dir()
-            except OSError:
-                is_dir = False
             if name.endswith(".jsonl"):
                 try:
                     fst = entry.stat()
                 except OSError as err:
                     # A dangling or looping symlink.
-                    found.problems.append(Problem(entry.path, 0, f"unreadable: {err.strerror}"))
+                    problems.append(Problem(entry.path, 0, f"unreadable: {err.strerror}"))
                     continue
                 if not stat.S_ISREG(fst.st_mode):
-                    kind = "a directory" if is_dir else "not a regular file"
-                    found.problems.append(Problem(entry.path, 0, f"skipped: {kind}"))
+                    kind = "a directory" if stat.S_ISDIR(fst.st_mode) else "not a regular file"
+                    problems.append(Problem(entry.path, 0, f"skipped: {kind}"))
                     continue
                 fid = (fst.st_dev, fst.st_ino)
                 if fid in seen_files:
                     continue  # the same file reached twice through a symlink
                 seen_files.add(fid)
-                found.files.append(_transcript(projects, entry.path, fst))
-            elif is_dir:
-                stack.append(entry.path)
-
-
-def _transcript(projects: str, path: str, st: os.stat_result) -> Transcript:
-    rel = os.path.relpath(path, projects).split(os.sep)
-    project = rel[0] if len(rel) > 1 else ""
-    session = rel[1] if len(rel) > 2 else rel[-1][: -len(".jsonl")]
-    return Transcript(path, session, project, st.st_size, st.st_mtime_ns, st.st_ino, st.st_dev)
+                files.append(
+                    Transcript(
+                        entry.path,
+                        session_dir or name[:-6],
+                        project,
+                        fst.st_size,
+                        fst.st_mtime_ns,
+                        fst.st_ino,
+                        fst.st_dev,
+                    )
+                )
+            else:
+                try:
+                    is_dir = entry.is_dir()
+                except OSError:
+                    is_dir = False
+                if is_dir:
+                    if not project:
+                        stack.append((entry.path, name, ""))
+                    else:
+                        stack.append((entry.path, project, session_dir or name))

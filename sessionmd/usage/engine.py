@@ -10,7 +10,6 @@ table and the parent merges them with the same order-free rule.
 
 from __future__ import annotations
 
-import multiprocessing
 import os
 import pickle
 from collections.abc import Sequence
@@ -75,9 +74,10 @@ def plan(state: State, found: Discovery) -> tuple[State, list[_Job], str]:
             by_path[t.path] = n
         info = state.files[n]
         info.mtime_ns, info.inode, info.dev = t.mtime_ns, t.inode, t.dev
-        if t.size != info.size or info.offset < t.size:
-            if t.size > info.offset:
-                jobs.append(_Job(n, t.path, t.session, info.offset))
+        if t.size > info.size:
+            # Grew since it was last looked at (a half-written last line is read again only
+            # once more bytes arrive).
+            jobs.append(_Job(n, t.path, t.session, info.offset))
             info.size = t.size
     return state, jobs, reason
 
@@ -128,6 +128,8 @@ def update(
     done: list[tuple[int, FileScan]]
     ctx = None
     if processes > 1 and total >= PARALLEL_MIN_BYTES and len(jobs) > 1:
+        import multiprocessing  # here, not at the top: the status line never forks
+
         try:
             ctx = multiprocessing.get_context("fork")
         except ValueError:

@@ -40,12 +40,14 @@ class Tally:
             self.last_ms = ts_ms
         m = self.by_model.get(model)
         if m is None:
-            self.by_model[model] = [i, o, cc, cr]
+            self.by_model[model] = [i, o, cc, cr, ts_ms]
         else:
             m[0] += i
             m[1] += o
             m[2] += cc
             m[3] += cr
+            if ts_ms < m[4]:
+                m[4] = ts_ms
 
     @property
     def total(self) -> int:
@@ -53,17 +55,22 @@ class Tally:
 
     @property
     def cost(self) -> float:
-        return sum(pricing.cost(m, *v) for m, v in self.by_model.items())
+        return sum(pricing.cost(m, *v[:4]) for m, v in self.by_model.items())
 
     def models_used(self) -> list[str]:
         return sorted(m for m in self.by_model if m and m != SYNTHETIC)
+
+    def models_in_order(self) -> list[str]:
+        """Models by first use (ccusage's session ``modelsUsed``)."""
+        used = [m for m in self.by_model if m and m != SYNTHETIC]
+        return sorted(used, key=lambda m: (self.by_model[m][4], m))
 
     def breakdowns(self) -> list[dict[str, object]]:
         rows = [
             {
                 "cacheCreationTokens": v[2],
                 "cacheReadTokens": v[3],
-                "cost": pricing.cost(m, *v),
+                "cost": pricing.cost(m, *v[:4]),
                 "inputTokens": v[0],
                 "modelName": m,
                 "outputTokens": v[1],

@@ -28,7 +28,7 @@ def sessions(
     until: date | None = None,
     project: str | None = None,
 ) -> list[SessionRow]:
-    """One row per session with usage, ordered by last activity."""
+    """One row per session with usage, costliest first (ccusage's order)."""
     day = day_of(tz)
     lo = since.isoformat() if since else ""
     hi = until.isoformat() if until else "9999"
@@ -50,7 +50,8 @@ def sessions(
             row = rows[f.session] = SessionRow(f.session, f.project, Tally())
         row.tally.add(models[v[8]], v[1], v[2], v[3], v[4], v[0])
     out = [r for r in rows.values() if r.tally.total]
-    out.sort(key=lambda r: (r.tally.last_ms, r.session_id))
+    costs = {r.session_id: r.tally.cost for r in out}
+    out.sort(key=lambda r: (-costs[r.session_id], -r.tally.last_ms, r.session_id))
     return out
 
 
@@ -61,9 +62,9 @@ def sessions_json(rows: list[SessionRow]) -> dict[str, object]:
             {
                 "agent": "claude",
                 **r.tally.token_fields(),
-                "metadata": {"lastActivity": iso_ms(r.tally.last_ms), "project": r.project},
+                "metadata": {"lastActivity": iso_ms(r.tally.last_ms)},
                 "modelBreakdowns": r.tally.breakdowns(),
-                "modelsUsed": r.tally.models_used(),
+                "modelsUsed": r.tally.models_in_order(),
                 "outputTokens": r.tally.output,
                 "period": r.session_id,
                 "totalCost": r.tally.cost,
