@@ -52,10 +52,11 @@ def blocks_of(entries: Sequence[UsageEntry], now: datetime) -> list[Block]:
 # -- a generated corpus, shared by the end-to-end tests ---------------------------------
 
 GENERATOR = Path("/work/shared/tools/gen_transcripts.py")
-CORPUS_ARGS = ["--projects", "2", "--sessions", "3", "--messages", "30", "--seed", "5"]
+CORPUS_ARGS = ["--projects", "2", "--sessions", "3", "--messages", "30", "--seed", "8"]
 CORPUS_START = "2026-11-20T00:00:00Z"
-# Inside the corpus's last-but-one block (21:00-02:00 UTC), 4 minutes after its last reply.
-CORPUS_NOW = "2026-11-21T23:20:00Z"
+# Inside the corpus's last block (20:00-01:00 UTC), 5 minutes after its last reply (the
+# status line's recent cache follows the newest entries, so none may come after "now").
+CORPUS_NOW = "2026-11-21T23:55:00Z"
 
 
 def make_corpus(out: Path) -> dict[str, Any]:

@@ -18,7 +18,7 @@ from status_helpers import CORPUS_NOW, cli_env, make_corpus, run_cli
 from sessionmd.usage.zones import short_tokens
 
 NOW = datetime.fromisoformat(CORPUS_NOW.replace("Z", "+00:00"))
-BLOCK_START = datetime(2026, 11, 21, 21, tzinfo=timezone.utc)
+BLOCK_START = datetime(2026, 11, 21, 20, tzinfo=timezone.utc)
 BLOCK_END = BLOCK_START + timedelta(hours=5)
 
 
@@ -39,7 +39,7 @@ def measured(counts: dict[str, int]) -> int:
 
 def oracle_block(oracle: dict[str, Any]) -> dict[str, Any]:
     blocks = oracle["views"]["max_total/no_progress"]["blocks"]
-    return next(b for b in blocks if b["startTime"].startswith("2026-11-21T21:00"))
+    return next(b for b in blocks if b["startTime"].startswith("2026-11-21T20:00"))
 
 
 def claude_input(corpus: Path, session: str, rate_limits: dict[str, Any] | None = None) -> bytes:
@@ -64,9 +64,19 @@ def claude_input(corpus: Path, session: str, rate_limits: dict[str, Any] | None 
     return json.dumps(data).encode()
 
 
-def a_session(oracle: dict[str, Any]) -> tuple[str, int]:
+def a_session(oracle: dict[str, Any], corpus: Path | None = None) -> tuple[str, int]:
+    """The session that replied last (the one Claude Code is running), and its tokens."""
     sessions = oracle["views"]["max_total/no_progress"]["sessions"]
-    sid = sorted(sessions)[0]
+    latest: dict[str, str] = {}
+    for path in (corpus or Path(oracle["generator"]["out_dir"])).glob("projects/*/*.jsonl"):
+        for raw in path.read_bytes().splitlines():
+            try:
+                line = json.loads(raw)
+            except ValueError:
+                continue
+            if isinstance(line, dict) and line.get("type") == "assistant":
+                latest[path.stem] = max(latest.get(path.stem, ""), line["timestamp"])
+    sid = max(latest, key=lambda k: latest[k])
     return sid, measured(sessions[sid])
 
 
@@ -75,14 +85,14 @@ def test_statusline_without_rate_limits(
 ) -> None:
     root, oracle = corpus
     env = cli_env(tmp_path, root)
-    sid, tokens = a_session(oracle)
+    sid, tokens = a_session(oracle, root)
     proc = run_cli(["statusline", "--limit", "200000"], env, claude_input(root, sid))
     assert proc.returncode == 0
     line = proc.stdout.decode()
     assert line.count("\n") == 1
     used = measured(oracle_block(oracle)["tokenCounts"])
     assert line.startswith(f"{'MODERATE' if used >= 100_000 else 'GOOD'} ~{used / 2000:.0f}% | ")
-    assert "resets 21:00 EST" in line
+    assert "resets 20:00 EST" in line
     assert f"session {short_tokens(tokens)}" in line
     assert "\x1b" not in line  # NO_COLOR
     assert line == snapshot
@@ -94,7 +104,7 @@ def test_statusline_saves_official_rate_limits(
 ) -> None:
     root, oracle = corpus
     env = cli_env(tmp_path, root)
-    sid, _ = a_session(oracle)
+    sid, _ = a_session(oracle, root)
     resets = int(BLOCK_END.timestamp())
     week = int((NOW + timedelta(days=3)).timestamp())
     limits = {
@@ -153,7 +163,7 @@ def test_statusline_survives_a_broken_config(
     project = tmp_path / "proj"
     project.mkdir()
     (project / "sessionmd.yaml").write_text("quota: [unclosed\n")
-    data = json.loads(claude_input(root, a_session(oracle)[0]))
+    data = json.loads(claude_input(root, a_session(oracle, root)[0]))
     data["cwd"] = data["workspace"]["current_dir"] = str(project)
     proc = run_cli(["statusline"], cli_env(tmp_path, root), json.dumps(data).encode())
     assert proc.returncode == 0 and proc.stdout.decode().startswith(
@@ -169,11 +179,11 @@ def test_statusline_reads_the_project_config(
     project.mkdir()
     used = measured(oracle_block(oracle)["tokenCounts"])
     (project / "sessionmd.yaml").write_text(f"quota: {used}\ntimezone: Asia/Tokyo\n")
-    data = json.loads(claude_input(root, a_session(oracle)[0]))
+    data = json.loads(claude_input(root, a_session(oracle, root)[0]))
     data["workspace"]["current_dir"] = str(project)
     proc = run_cli(["statusline"], cli_env(tmp_path, root), json.dumps(data).encode())
     assert proc.stdout.decode().startswith("EMERGENCY ~100% | ")
-    assert "resets 11:00 JST" in proc.stdout.decode()
+    assert "resets 10:00 JST" in proc.stdout.decode()
     cache = json.loads((tmp_path / "state" / "config_cache.json").read_text())
     assert next(iter(cache.values()))["values"] == {"quota": used, "timezone": "Asia/Tokyo"}
 
@@ -198,12 +208,12 @@ def test_status_json_matches_the_oracle(
     assert five["limitTokens"] == 220_000
     assert five["limitSource"] == "preset max20 (claude-monitor 4)"
     assert five["percent"] == round(used * 100 / 220_000, 2)
-    assert five["resetsAt"] == "2026-11-21T21:00:00-05:00"
+    assert five["resetsAt"] == "2026-11-21T20:00:00-05:00"
     assert data["timezone"] == "America/New_York"
     assert data["zone"] in ("GOOD", "MODERATE", "EXCELLENT")
     # the week (Monday 00:00 local) holds the whole corpus: every block's tokens
     blocks = oracle["views"]["max_total/no_progress"]["blocks"]
-    in_window = [b for b in blocks if not b["isGap"] and b["startTime"] <= "2026-11-21T23:20"]
+    in_window = [b for b in blocks if not b["isGap"] and b["startTime"] <= "2026-11-21T23:55"]
     assert data["weekly"]["usedTokens"] <= sum(measured(b["tokenCounts"]) for b in in_window)
 
 

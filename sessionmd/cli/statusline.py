@@ -21,7 +21,7 @@ import json
 import os
 import sys
 from collections.abc import Mapping, Sequence
-from datetime import datetime
+from datetime import datetime, timedelta
 from pathlib import Path
 from typing import IO, Any
 
@@ -106,21 +106,14 @@ def render(args: Sequence[str], raw: bytes, env: Mapping[str, str]) -> str:
     tz = resolve_zone(opts.get("timezone") or config.get("timezone"), env)
     weekly = config.get("weekly") or {}
 
-    from sessionmd.usage.api import build_blocks, load_usage
-    from sessionmd.usage.recent import recent_entries, session_tokens, tokens_since
-    from sessionmd.usage.snapshot import FIVE_HOURS
+    from sessionmd.usage.fast import load_recent
+    from sessionmd.usage.status import session_tokens
 
     data_dir = opts.get("data-dir")
-    result = load_usage(
-        data_dirs=[Path(data_dir)] if data_dir else None,
-        env=env,
-        cache_dir=paths.cache_dir(env),
-        now=now,
-        view="blocks",
-    )
-    rows = result.rows
-    # Objects only for the current chain of blocks; the week is summed from the rows.
-    entries = recent_entries(rows, now, FIVE_HOURS)
+    data_dirs = [Path(data_dir)] if data_dir else None
+    # The current chain of blocks only, from the small cache plus appended bytes.
+    recent = load_recent(data_dirs=data_dirs, env=env, cache_dir=paths.cache_dir(env), now=now)
+    entries = recent.entries
     settings = StatusSettings(
         limit=opts.get("limit"),
         quota=config.get("quota"),
@@ -129,36 +122,46 @@ def render(args: Sequence[str], raw: bytes, env: Mapping[str, str]) -> str:
         reset_weekday=weekly.get("reset_weekday", 0),
         reset_hour=weekly.get("reset_hour", 0),
         derived=load_derived(state, measure),
-        auto=load_auto(state, now, measure) or (lambda: _full_auto(rows, now, measure, state)),
+        auto=load_auto(state, now, measure)
+        or (lambda: _full_auto(data_dirs, env, now, measure, state)),
     )
     status = compute_status(
         entries=entries,
-        blocks=build_blocks(entries, now),
+        blocks=recent.blocks,
         settings=settings,
         snapshot=snapshot,
         now=now,
         tz=tz,
-        tokens_since=lambda start: tokens_since(rows, start, now, measure),
+        # A chain starts after a pause longer than a block: nothing in the 5 hours before it.
+        complete_since=recent.window_start - timedelta(hours=5),
     )
     for derived in status.derived:
         try:
             record_derived(state, derived, measure)
         except OSError:
             break
-    tokens = None if session_id is None else session_tokens(rows, session_id, now, measure)
+    tokens = None if session_id is None else session_tokens(entries, session_id, measure)
     colour = "no-color" not in opts
     return statusline_text(status, tokens, env, colour=colour)
 
 
-def _full_auto(rows: Sequence[Any], now: datetime, measure: Sequence[str], state: Path) -> Any:
-    """The auto limit over the whole history, saved for a day (only when auto is needed and
-    none is saved: ``sessionmd status`` saves one too)."""
-    from sessionmd.usage.api import build_blocks
+def _full_auto(
+    data_dirs: list[Path] | None,
+    env: Mapping[str, str],
+    now: datetime,
+    measure: Sequence[str],
+    state: Path,
+) -> Any:
+    """The auto limit over the whole history, saved for a day. Runs only when auto is the
+    limit and none is saved (``sessionmd status`` saves one too): a full read, once."""
+    from sessionmd import paths
+    from sessionmd.usage.api import build_blocks, load_usage
     from sessionmd.usage.limits import auto_limit, save_auto
-    from sessionmd.usage.recent import recent_entries
 
-    everything = recent_entries(rows, now, None)
-    limit = auto_limit(build_blocks(everything, now), now, measure)
+    full = load_usage(
+        data_dirs=data_dirs, env=env, cache_dir=paths.cache_dir(env), now=now, view="blocks"
+    )
+    limit = auto_limit(build_blocks(full.entries, now), now, measure)
     if limit is not None:
         with contextlib.suppress(OSError):
             save_auto(state, limit, now, measure)

@@ -19,7 +19,7 @@ Definitions (the README states them too):
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 from datetime import datetime, time, timedelta, timezone, tzinfo
 from typing import Any, NamedTuple
 
@@ -242,7 +242,6 @@ def compute_status(
     now: datetime,
     tz: tzinfo,
     complete_since: datetime | None = None,
-    tokens_since: Callable[[datetime], int] | None = None,
 ) -> Status:
     """All figures of ``sessionmd status`` for ``now``.
 
@@ -250,9 +249,6 @@ def compute_status(
     the 5-hour blocks built from them. Entries after ``now`` (clock skew) are ignored.
     ``complete_since``: the entries hold everything after this time only (the status
     line's recent cache); a window starting earlier is not used to derive a limit.
-    ``tokens_since(start)``: tokens in the measure from ``start`` to ``now``, for the 7-day
-    window, when the caller can sum them faster than ``entries`` (the status line passes
-    only the current chain of blocks as entries and sums the week from the engine's rows).
     Raises ``ValueError`` for a bad ``--limit`` or config quota.
     """
     measure = settings.measure
@@ -333,16 +329,11 @@ def compute_status(
         alert = tuple(zones.strategic_alert(percent, remaining, runway, reset_text))
 
     # -- 7-day window
-    def week_tokens(start: datetime) -> int:
-        if tokens_since is not None:
-            return tokens_since(start)
-        return _used_since(entries, start, measure)
-
     official_weekly: int | None = None
     if seven is not None:
         wstart = seven.start(SEVEN_DAYS)
         wreset, wsource = seven.resets_at, "official"
-        wused = week_tokens(wstart)
+        wused = _used_since(entries, wstart, measure)
         if complete_since is None or complete_since <= wstart:
             official_weekly = derive_limit(wused, seven.used_percentage)
         if official_weekly is not None:
@@ -352,7 +343,7 @@ def compute_status(
     else:
         wstart, wreset = week_bounds(now, tz, settings.reset_weekday, settings.reset_hour)
         wsource = "config weekly (estimated)"
-        wused = week_tokens(wstart)
+        wused = _used_since(entries, wstart, measure)
     weekly_limit = resolve_weekly_limit(
         explicit=settings.weekly_explicit,
         official=official_weekly,

@@ -170,8 +170,9 @@ def statusline_text(
         parts.append(f"resets {format_clock(five.reset_at, status.tz)}")
     if session is not None:
         parts.append(f"session {short_tokens(session)}")
-    if status.weekly.percent is not None:
-        week = status.weekly
-        mark = "" if week.percent_source.startswith("official") else "~"
-        parts.append(f"7d {mark}{week.percent:.0f}%")
+    week = status.weekly
+    if week.percent is not None and week.percent_source.startswith("official"):
+        # only the official share: the status line reads the current chain of blocks, not
+        # the whole week
+        parts.append(f"7d {week.percent:.0f}%")
     return " | ".join(parts)
