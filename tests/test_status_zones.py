@@ -73,11 +73,16 @@ def test_every_zone_has_actions() -> None:
 
 
 def test_strategic_alert_uses_the_window_figures() -> None:
-    lines = zones.strategic_alert(80.0, 40_000, 27.4, "18:00 CET")
+    lines = zones.strategic_alert(80.0, 40_000, 27.4, "18:00 CET", 200_000)
     assert lines[0] == "80% Quota Used - STRATEGIC PLANNING TIME"
     assert "You have 40,000 tokens remaining (~27 minutes at current pace)." in lines
     assert "3. Schedule automation (session can auto-start at 18:00 CET)" in lines
+    assert "1. Finish current small task (<15k tokens)" in lines
     assert lines[-1] == "Run: /plan-next-session"
+    bare = zones.strategic_alert(85.0, None, None, None)
+    assert "1. Finish current small task (<7.5% of the window)" in bare
+    assert "3. Schedule automation (at quota reset)" in bare
+    assert not any(line.startswith("You have") for line in bare)
 
 
 @pytest.mark.parametrize(

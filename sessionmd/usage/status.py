@@ -326,7 +326,7 @@ def compute_status(
     alert: tuple[str, ...] = ()
     if zone.name == "DANGER":
         reset_text = None if reset_at is None else format_clock(reset_at, tz)
-        alert = tuple(zones.strategic_alert(percent, remaining, runway, reset_text))
+        alert = tuple(zones.strategic_alert(percent, remaining, runway, reset_text, limit.tokens))
 
     # -- 7-day window
     official_weekly: int | None = None

@@ -174,9 +174,16 @@ def _fill(template: str, limit: int | None) -> str:
 
 
 def strategic_alert(
-    percent: float, remaining: int | None, runway_minutes: float | None, reset_at: str | None
+    percent: float,
+    remaining: int | None,
+    runway_minutes: float | None,
+    reset_at: str | None,
+    limit: int | None = None,
 ) -> list[str]:
-    """The seed's 80 % alert (section 1), with this window's own figures filled in."""
+    """The seed's 80 % alert (section 1), with this window's own figures filled in.
+
+    A "small task" is the seed's 15k of a 200k window: 7.5 % of the limit.
+    """
     pace = ""
     if runway_minutes is not None:
         pace = f" (~{runway_minutes:.0f} minutes at current pace)"
@@ -190,9 +197,7 @@ def strategic_alert(
         lines += [left, ""]
     lines += [
         "RECOMMENDED ACTIONS:",
-        "1. Finish current small task (if <15k tokens)"
-        if remaining is None
-        else f"1. Finish current small task (if <{short_tokens(min(remaining, 15_000))} tokens)",
+        f"1. Finish current small task ({_fill('{t:<7.5}', limit)})",
         "2. Plan next session (what to build, which agent, objectives)",
         f"3. Schedule automation ({when})",
         "4. Save context to handoff file",
