@@ -13,13 +13,8 @@ from sessionmd.errors import PlanError
 from sessionmd.estimate.model import EstimationModel
 from sessionmd.plan import digest
 from sessionmd.plan.blocks import strip
-from sessionmd.plan.compile import (
-    compile_plan,
-    freshness,
-    is_record,
-    load_inputs,
-    quick_freshness,
-)
+from sessionmd.plan.compile import compile_plan, freshness, load_inputs
+from sessionmd.plan.freshness import is_record, quick_freshness
 
 REALWORLD = sorted((Path(__file__).parent / "fixtures" / "plans" / "realworld").glob("*.md"))
 MODEL = EstimationModel()

@@ -18,19 +18,15 @@ from collections.abc import Callable, Sequence
 from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING, TypeAlias
 
 from sessionmd.config import find_root
 from sessionmd.errors import SessionmdError
-from sessionmd.plan.compile import (
-    CompileInputs,
-    CompileResult,
-    Freshness,
-    compile_plan,
-    freshness,
-    load_inputs,
-    quick_freshness,
-)
+from sessionmd.plan.freshness import Freshness, quick_freshness, salt_for
 from sessionmd.plan.write import read_plan
+
+if TYPE_CHECKING:
+    from sessionmd.plan.compile import CompileInputs, CompileResult
 
 # Below this many plans to compile, starting worker processes costs more than it saves.
 PARALLEL_MIN = 24
@@ -66,7 +62,7 @@ class Failure:
         return str(self.error())
 
 
-Outcome = CompileResult | Failure
+Outcome: TypeAlias = "CompileResult | Failure"
 
 
 def _failure(err: SessionmdError) -> Failure:
@@ -126,16 +122,36 @@ def _natural(path: Path) -> tuple[object, ...]:
 
 
 _INPUTS: dict[Path, CompileInputs] = {}
+_SALTS: dict[Path, str] = {}
 
 
 def inputs_for(root: Path) -> CompileInputs:
     """Config, model and salt of a project, read once per process."""
     if root not in _INPUTS:
+        from sessionmd.plan.compile import load_inputs
+
         _INPUTS[root] = load_inputs(root)
     return _INPUTS[root]
 
 
+def salt_of(root: Path) -> str:
+    """The digest salt alone: reads the config, not the model (no estimator import)."""
+    if root not in _SALTS:
+        from sessionmd.config import load_config
+
+        _SALTS[root] = salt_for(root, load_config(root))
+    return _SALTS[root]
+
+
+def _fresh_run() -> None:
+    """Read the config and model afresh on every run (tests run many in one process)."""
+    _INPUTS.clear()
+    _SALTS.clear()
+
+
 def _compile_ref(ref: PlanRef, text: str | None = None) -> Outcome:
+    from sessionmd.plan.compile import compile_plan
+
     try:
         if text is None:
             text = read_plan(ref.path)
@@ -183,7 +199,7 @@ def _read_all(refs: Sequence[PlanRef]) -> tuple[list[tuple[PlanRef, str]], dict[
 
 def compile_all(refs: Sequence[PlanRef], parallel: bool | None = None) -> list[Outcome]:
     """Every plan compiled (nothing written), in the order given."""
-    _INPUTS.clear()  # read the config and model afresh on every run
+    _fresh_run()
     texts, failed = _read_all(refs)
     todo = [job for index, job in enumerate(texts) if index not in failed]
     done = iter(_run(todo, parallel))
@@ -204,7 +220,7 @@ def check_all(
     progress: Callable[[int], None] | None = None,
 ) -> list[CheckOutcome]:
     """Is each plan's estimate current? Digest first; compile only what it cannot vouch for."""
-    _INPUTS.clear()
+    _fresh_run()
     texts, failed = _read_all(refs)
     outcomes: dict[int, CheckOutcome] = {}
     todo: list[int] = []
@@ -213,7 +229,7 @@ def check_all(
             outcomes[index] = CheckOutcome(ref, None, failed[index])
             continue
         try:
-            state = quick_freshness(ref.shown, text, inputs_for(ref.root).salt)
+            state = quick_freshness(ref.shown, text, salt_of(ref.root))
         except SessionmdError as err:
             outcomes[index] = CheckOutcome(ref, None, _failure(err))
             continue
@@ -229,5 +245,7 @@ def check_all(
         if isinstance(outcome, Failure):
             outcomes[index] = CheckOutcome(ref, None, outcome)
         else:
+            from sessionmd.plan.compile import freshness
+
             outcomes[index] = CheckOutcome(ref, freshness(outcome), result=outcome)
     return [outcomes[index] for index in range(len(refs))]
