@@ -159,3 +159,28 @@ def test_title_is_one_line(repo: Path) -> None:
     text = (repo / "plans" / "SESSION_1_PLAN.md").read_text(encoding="utf-8")
     assert "# Session 1: two lines here\n" in text
     assert frontmatter.loads(text)["title"] == "two lines here"
+
+
+def test_new_plan_has_the_usual_mode(tmp_path: Path) -> None:
+    old = os.umask(0o022)
+    try:
+        write_exclusive(tmp_path / "SESSION_1_PLAN.md", "x\n")
+    finally:
+        os.umask(old)
+    assert (tmp_path / "SESSION_1_PLAN.md").stat().st_mode & 0o777 == 0o644
+
+
+def test_without_hard_links_an_exclusive_create(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    def no_links(src: str, dst: Path) -> None:
+        raise OSError(1, "Operation not permitted")
+
+    monkeypatch.setattr(os, "link", no_links)
+    target = tmp_path / "SESSION_1_PLAN.md"
+    write_exclusive(target, "plan\n")
+    assert target.read_text(encoding="utf-8") == "plan\n"
+    with pytest.raises(PlanError, match="already exists"):
+        write_exclusive(target, "other\n")
+    assert target.read_text(encoding="utf-8") == "plan\n"
+    assert [p.name for p in tmp_path.iterdir()] == ["SESSION_1_PLAN.md"]

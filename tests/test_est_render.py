@@ -19,7 +19,12 @@ from syrupy.assertion import SnapshotAssertion
 
 from sessionmd.estimate.compute import estimate_plan
 from sessionmd.estimate.model import EstimationModel, parse_model
-from sessionmd.estimate.render import render_frontmatter, render_phase_block, render_total_block
+from sessionmd.estimate.render import (
+    render_frontmatter,
+    render_phase_block,
+    render_total_block,
+    yaml_str,
+)
 from sessionmd.plan.models import Phase, Plan, PlanFrontmatter
 from sessionmd.quota import PRESETS, Quota
 
@@ -174,3 +179,10 @@ def test_generated_plans_recompute(
     est = estimate_plan(plan, model, quota)
     recompute_everything(est)
     assert yaml.safe_load(render_frontmatter(est))["estimate"]["model"] == model.name
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.text(st.characters(exclude_categories=("Cs",)), max_size=30))
+def test_yaml_str_reads_back(text: str) -> None:
+    assert yaml.safe_load(f"k: {yaml_str(text)}\n") == {"k": text}
+    assert frontmatter.loads(f"---\nk: {yaml_str(text)}\n---\n")["k"] == text

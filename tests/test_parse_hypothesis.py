@@ -3,6 +3,8 @@ deterministic, and never takes a phase from a code fence or an HTML comment."""
 
 from __future__ import annotations
 
+from pathlib import Path
+
 from hypothesis import HealthCheck, assume, given, settings
 from hypothesis import strategies as st
 
@@ -149,3 +151,29 @@ def test_crlf_and_frontmatter_only_shift_nothing_but_lines(body: str) -> None:
     assert [(p.number, p.line + 4, p.block_after_line + 4) for p in plain.phases] == [
         (p.number, p.line, p.block_after_line) for p in shifted.phases
     ]
+
+
+REAL_LINES = [
+    p.read_text(encoding="utf-8").split("\n")
+    for p in sorted((Path(__file__).parent / "fixtures" / "plans" / "realworld").glob("*.md"))
+]
+
+
+@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(
+    st.sampled_from(range(len(REAL_LINES))),
+    st.lists(st.tuples(st.integers(0, 1600), st.integers(0, 1600), st.integers(0, 60)), max_size=6),
+)
+def test_real_plans_cut_and_spliced(which: int, edits: list[tuple[int, int, int]]) -> None:
+    """Pieces of real plans moved around (fences cut open, phases duplicated) still parse."""
+    lines = list(REAL_LINES[which])
+    for src, dst, length in edits:
+        piece = lines[src % len(lines) : src % len(lines) + length]
+        at = dst % (len(lines) + 1)
+        lines[at:at] = piece
+    text = "\n".join(lines)
+    first, second = parse(text), parse(text)
+    if isinstance(first, PlanError):
+        assert isinstance(second, PlanError) and str(first) == str(second)
+    else:
+        assert first == second

@@ -66,6 +66,14 @@ def test_bom_without_frontmatter_and_lone_cr() -> None:
     assert [(p.number, p.line) for p in plan.phases] == [("1", 1), ("2", 3)]
 
 
+def test_frontmatter_values() -> None:
+    fm = parse_plan(
+        "---\nsession: 2.5\nscheduled_for: 2026-01-06T14:00:00+01:00\n---\n", "p.md"
+    ).frontmatter
+    assert fm.session == "2.5"
+    assert fm.scheduled_for is not None and fm.scheduled_for.utcoffset() is not None
+
+
 def test_no_frontmatter_when_unclosed() -> None:
     plan = parse_plan("---\n\n# Phase 1: A (1h)\n", "p.md")
     assert plan.frontmatter_line_count == 0
@@ -209,6 +217,8 @@ def test_exclude_sections() -> None:
     assert [p.number for p in plan.phases] == ["1", "4", "5"]
     plan = parse_plan(text, "p.md", exclude=["alternatives", "## Phase 5: B (1h)"])
     assert [p.number for p in plan.phases] == ["1"]
+    bold = parse_plan("**Phase 1: A** (1h)\n\n**Phase 2: B** (1h)\n", "p.md", exclude=["*phase 2*"])
+    assert [p.number for p in bold.phases] == ["1"]
     reasons = [d.message for d in plan.diagnostics if d.code == "skipped-heading"]
     assert len(reasons) == 4 and "excluded by 'Appendix*'" in reasons[0]
     assert "excluded by 'alternatives'" in reasons[2]
@@ -279,6 +289,8 @@ def test_diagnostics() -> None:
         ("---\n- a\n- b\n---\n", 2, "mapping"),
         ("---\nexclude: 5\n---\n", 2, "exclude"),
         ("---\nscheduled_for: tomorrow\n---\n", 2, "scheduled_for"),
+        ("---\ntitle: x\nscheduled_for: 2026-01-06T14:00:00\n---\n", 3, "UTC offset"),
+        ("---\n1: x\n---\n", 2, "must be a string"),
         ("# Phase 1: A\n\n**Duration**: a while\n", 3, "unparsable **Duration**"),
         ("# Phase 1: A (3-2h)\n", 1, "backwards"),
         ("# Phase 1: A\n- **Confidence**: very\n", 2, "low, medium or high"),

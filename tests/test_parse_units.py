@@ -121,6 +121,8 @@ def test_tag_values() -> None:
     cx = read("complexity", "1.1 (new framework)")
     assert (cx.complexity, cx.complexity_note) == (1.1, "new framework")
     assert read("complexity", "0.85").complexity_note is None
+    assert read("complexity", "~1.3").complexity == 1.3
+    assert read("complexity", "×1.2 (learning)").complexity == 1.2
     assert read("complexity", "1.2x - unfamiliar library").complexity_note == "unfamiliar library"
     assert read("libraries", "Recharts, socket.io; `zod` and Express").libraries == [
         "Recharts",
@@ -191,6 +193,8 @@ def test_invalid_tag_values(tag: str, value: str, message: str) -> None:
         ("**Phase 7: Bold Heading** (1h)", "7", "Bold Heading", (1.0, 1.0), None),
         ("PHASE 2: SHOUTING", "2", "SHOUTING", None, None),
         ("Phase 3 (2h)", "3", "", (2.0, 2.0), None),
+        ("Phase 3 ✅", "3", "", None, None),
+        ("Phase\u00a01:\u00a0Setup", "1", "Setup", None, None),
         ("Phase 1: Setup (Backend) (45 min)", "1", "Setup (Backend)", (0.75, 0.75), None),
     ],
 )
@@ -263,3 +267,53 @@ def test_phase_keys() -> None:
     assert phase_key("6b") == phase_key("6B") == "6B"
     assert phase_key("01") == "1"
     assert phase_key("3.5") == "3.5"
+
+
+@pytest.mark.parametrize(
+    ("a", "b", "same"),
+    [
+        ("Context Tracker", "Context Tracker Module", True),
+        ("Commands", "Slash Commands", True),
+        ("Testing & Docs", "Testing & Documentation", True),
+        ("Critical Gaps", "Fix Critical Gaps", True),
+        ("Integration & Testing", "Integration and Tests", True),
+        ("", "Anything", True),
+        ("Dashboard Redesign", "Dashboard Integration", False),
+        ("MVP Dashboard", "Fix Critical Gaps", False),
+        ("Live Data Connection", "JSONL Parser & Data Layer", False),
+        ("Historical Sessions", "Analytics", False),
+    ],
+)
+def test_title_similarity(a: str, b: str, same: bool) -> None:
+    from sessionmd.plan.parse import _similar
+
+    assert _similar(a, b) is same
+    assert _similar(b, a) is same
+
+
+@pytest.mark.parametrize(
+    ("heading", "other"),
+    [
+        ("Future Enhancements (Post-Session 3)", True),
+        ("Future Phases", True),
+        ("Previous Session", True),
+        ("Past phases", True),
+        ("Post-session ideas", True),
+        ("Next Sessions", True),
+        ("Roadmap", True),
+        ("Backlog", True),
+        ("Out of Scope", True),
+        ("Deferred", True),
+        ("Phase Breakdown", False),
+        ("Implementation Phases", False),
+        ("Next Steps", False),
+        ("Session History Backend", False),
+        ("Historical Context", False),
+        ("Future-proof design", False),
+        ("Deliverables Completed", False),
+    ],
+)
+def test_sections_about_other_work(heading: str, other: bool) -> None:
+    from sessionmd.plan.parse import _OTHER_WORK
+
+    assert (_OTHER_WORK.search(heading) is not None) is other

@@ -29,7 +29,13 @@ from pydantic import BaseModel, Field
 
 from sessionmd.config import ProjectConfig
 from sessionmd.errors import PlanError
-from sessionmd.estimate.arith import exact, hours_exact, round_half_up
+from sessionmd.estimate.arith import (
+    exact,
+    formula_ratio,
+    half_seconds,
+    round_half_up,
+    round_ratio,
+)
 from sessionmd.estimate.model import EstimationModel, library_key
 from sessionmd.plan.models import Confidence, Diagnostic, Plan
 from sessionmd.quota import Quota, parse_quota
@@ -192,9 +198,10 @@ def _did_you_mean(word: str, choices: list[str]) -> str:
 
 
 def _formula(
-    base: int, rate: int, hours: Fraction, factor: Fraction, spread: Fraction, libs: int
-) -> Fraction:
-    return (base + rate * hours) * factor * (1 + spread) + libs
+    base: int, rate: int, half_secs: int, factor: Fraction, spread: Fraction, libs: int, unit: int
+) -> int:
+    """One figure of the docstring's formula, exact, then rounded half up to ``unit``."""
+    return round_ratio(*formula_ratio(base, rate, half_secs, factor, spread, libs), unit)
 
 
 def estimate_plan(plan: Plan, model: EstimationModel, quota: Quota | None) -> PlanEstimate:
@@ -244,7 +251,7 @@ def estimate_plan(plan: Plan, model: EstimationModel, quota: Quota | None) -> Pl
         confidence: Confidence
         if phase.hours is None:
             confidence, source = "low", "no-duration"
-            h_low = h_high = Fraction(0)
+            hs_low = hs_high = 0
             warnings.append(
                 Diagnostic(
                     path=plan.path,
@@ -255,18 +262,17 @@ def estimate_plan(plan: Plan, model: EstimationModel, quota: Quota | None) -> Pl
                 )
             )
         else:
-            h_low, h_high = (hours_exact(h) for h in phase.hours)
+            hs_low, hs_high = (half_seconds(h) for h in phase.hours)
             if phase.confidence is not None:
                 confidence, source = phase.confidence, "tag"
             else:
                 confidence, source = task.confidence, "type"
         spread = exact(model.confidence_spread[confidence])
-        h_mid = (h_low + h_high) / 2
         base, rate, unit = task.base_tokens, task.tokens_per_hour, model.round_to
         tokens = TokenRange(
-            low=round_half_up(_formula(base, rate, h_low, factor, -spread, libs), unit),
-            mid=round_half_up(_formula(base, rate, h_mid, factor, Fraction(0), libs), unit),
-            high=round_half_up(_formula(base, rate, h_high, factor, spread, libs), unit),
+            low=_formula(base, rate, hs_low, factor, -spread, libs, unit),
+            mid=_formula(base, rate, (hs_low + hs_high) // 2, factor, Fraction(0), libs, unit),
+            high=_formula(base, rate, hs_high, factor, spread, libs, unit),
         )
         phases.append(
             PhaseEstimate(

@@ -10,13 +10,15 @@ Plain Python rather than templates: 2,000-phase plans render in milliseconds thi
 from __future__ import annotations
 
 import json
+import re
 from fractions import Fraction
 
 from sessionmd.estimate.arith import (
     decimal_text,
     duration_text,
     exact,
-    hours_exact,
+    formula_ratio,
+    half_seconds,
     round_half_up,
     tokens_text,
 )
@@ -46,17 +48,17 @@ def _result(value: Fraction, shown: int) -> str:
     return f"{'=' if value == shown else '≈'} {tokens_text(shown)}"
 
 
-def _side(pe: PhaseEstimate, which: str) -> tuple[str, Fraction]:
-    """The text and exact value of one of a phase's three calculations."""
+def _side(pe: PhaseEstimate, which: str) -> tuple[str, bool]:
+    """The text of one of a phase's three calculations, and whether its result is exact."""
     base, rate = pe.base_tokens, pe.tokens_per_hour
     if pe.hours is None:
         inner = f"{tokens_text(base)} (base only: no duration)"
-        value = Fraction(base)
+        half_secs = 0
     else:
-        low, high = (hours_exact(h) for h in pe.hours)
-        hours = {"low": low, "mid": (low + high) / 2, "high": high}[which]
+        low, high = (half_seconds(h) for h in pe.hours)
+        half_secs = {"low": low, "mid": (low + high) // 2, "high": high}[which]
+        hours = Fraction(half_secs, 7200)
         inner = f"({tokens_text(base)} + {duration_text(hours)} × {tokens_text(rate)}/h)"
-        value = base + rate * hours
     parts = [inner]
     product = Fraction(1)
     for factor in pe.factors:
@@ -67,16 +69,15 @@ def _side(pe: PhaseEstimate, which: str) -> tuple[str, Fraction]:
         # the low and high lines repeat the mid line's factors as their product
         label = "the factors above" if len(pe.factors) > 1 else _note(pe.factors[0].note)
         parts.append(f"× {_num(product)} ({label})")
-    value *= product
+    spread = Fraction(0)
     if which != "mid":
-        spread = exact(pe.spread)
         sign = 1 if which == "high" else -1
-        mult = 1 + sign * spread
-        pct = decimal_text(spread * 100, grouping=False)
+        spread = sign * exact(pe.spread)
+        pct = decimal_text(abs(spread) * 100, grouping=False)
         parts.append(
-            f"× {_num(mult)} ({pe.confidence} confidence, {'+' if sign > 0 else '-'}{pct}%)"
+            f"× {_num(1 + spread)} ({pe.confidence} confidence, {'+' if sign > 0 else '-'}{pct}%)"
         )
-        value *= mult
+    libs = 0
     for lib in pe.libraries:
         if lib.counted_in is not None:
             continue
@@ -86,8 +87,10 @@ def _side(pe: PhaseEstimate, which: str) -> tuple[str, Fraction]:
             parts.append(f"+ {tokens_text(lib.tokens)} ({label})")
         else:
             parts.append(f"+ {tokens_text(lib.tokens)}")
-        value += lib.tokens
-    return " ".join(parts), value
+        libs += lib.tokens
+    num, den = formula_ratio(base, rate, half_secs, product, spread, libs)
+    shown = getattr(pe.tokens, which)
+    return " ".join(parts), num == shown * den
 
 
 def render_phase_block(pe: PhaseEstimate) -> str:
@@ -110,8 +113,10 @@ def render_phase_block(pe: PhaseEstimate) -> str:
         why = "no duration given, so estimated from the type's base alone"
     lines.append(f"- Confidence: {pe.confidence} ({why}), spread {_percent(pe.spread * 100)}")
     for which, shown in (("mid", t.mid), ("low", t.low), ("high", t.high)):
-        text, value = _side(pe, which)
-        lines.append(f"- {which.capitalize()}: {text} {_result(value, shown)}")
+        text, is_exact = _side(pe, which)
+        lines.append(
+            f"- {which.capitalize()}: {text} {'=' if is_exact else '≈'} {tokens_text(shown)}"
+        )
     for lib in pe.libraries:
         if lib.counted_in is not None:
             lines.append(
@@ -175,18 +180,26 @@ def render_total_block(est: PlanEstimate) -> str:
             f"{'=' if share == shown else '≈'} {decimal_text(shown, grouping=False)}%, "
             f"**{verdict}**"
         )
+    model_name = " ".join(est.model.replace("`", "'").split())
     lines += [
         "",
-        f"_Model `{est.model}`. Each phase: (base + hours × rate) × factors × (1 ± spread)"
+        f"_Model `{model_name}`. Each phase: (base + hours × rate) × factors × (1 ± spread)"
         " + new libraries; ≈ marks a figure rounded half up (tokens to the nearest "
         f"{tokens_text(phases[0].round_to)}, percentages to 0.1)._",
     ]
     return "\n".join(lines) + "\n"
 
 
-def _yaml_str(text: str) -> str:
-    """A YAML double-quoted scalar (JSON's string syntax is a subset of it)."""
-    return json.dumps(text, ensure_ascii=False)
+# Characters YAML readers refuse or take as line breaks, though JSON leaves them raw.
+_YAML_UNSAFE = re.compile("[\x7f-\x9f\u2028\u2029\ufeff\ufffe\uffff]")
+
+
+def yaml_str(text: str) -> str:
+    """A YAML double-quoted scalar: JSON's string syntax (a subset of YAML's), with the
+    characters YAML readers refuse or read as line breaks escaped as well."""
+    return _YAML_UNSAFE.sub(
+        lambda m: f"\\u{ord(m.group()):04x}", json.dumps(text, ensure_ascii=False)
+    )
 
 
 def _yaml_hours(hours: tuple[float, float] | None) -> str:
@@ -201,7 +214,7 @@ def _yaml_value(value: object) -> str:
     if isinstance(value, bool):
         return "true" if value else "false"
     if isinstance(value, str):
-        return _yaml_str(value)
+        return yaml_str(value)
     return json.dumps(value)
 
 
@@ -214,7 +227,7 @@ def render_frontmatter(est: PlanEstimate) -> str:
     total = est.total
     lines = [
         "estimate:",
-        f"  model: {_yaml_str(est.model)}",
+        f"  model: {yaml_str(est.model)}",
         f"  mid: {total.mid}",
         f"  low: {total.low}",
         f"  high: {total.high}",
@@ -231,8 +244,8 @@ def render_frontmatter(est: PlanEstimate) -> str:
         lines.append("  phases:")
         for p in est.phases:
             lines.append(
-                f"    {_yaml_str(p.number)}: {{title: {_yaml_str(p.title)}, "
-                f"type: {_yaml_str(p.type)}, hours: {_yaml_hours(p.hours)}, "
+                f"    {yaml_str(p.number)}: {{title: {yaml_str(p.title)}, "
+                f"type: {yaml_str(p.type)}, hours: {_yaml_hours(p.hours)}, "
                 f"low: {p.tokens.low}, mid: {p.tokens.mid}, high: {p.tokens.high}}}"
             )
     return "\n".join(lines) + "\n"

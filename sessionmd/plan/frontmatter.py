@@ -88,14 +88,25 @@ def read_frontmatter(block: FrontmatterBlock | None, path: str) -> PlanFrontmatt
             raise PlanError(
                 f"frontmatter key {key!r} must be a string", path, 1 + _key_line(block.yaml, key)
             )
+    for key in ("session", "from_session"):
+        if isinstance(data.get(key), float):
+            data[key] = repr(data[key])  # "session: 2.5" is a session id, not a float
     try:
-        return PlanFrontmatter.model_validate(data)
+        fm = PlanFrontmatter.model_validate(data)
     except ValidationError as exc:
         err = exc.errors()[0]
         loc = err.get("loc", ())
         key = loc[0] if loc else None
-        where = ".".join(str(p) for p in loc) or "frontmatter"
+        # "exclude.0", not "session.int" (pydantic names the union member it tried)
+        where = ".".join(str(p) for p in loc if p == key or isinstance(p, int)) or "frontmatter"
         line = 1 + _key_line(block.yaml, key)
+        message = f"frontmatter {where}: {err.get('msg', 'invalid value')}"
+        raise PlanError(message, path, line) from None
+    when = fm.scheduled_for
+    if when is not None and when.utcoffset() is None:
         raise PlanError(
-            f"frontmatter {where}: {err.get('msg', 'invalid value')}", path, line
-        ) from None
+            "frontmatter scheduled_for needs a UTC offset, e.g. 2026-01-06T14:00:00+01:00",
+            path,
+            1 + _key_line(block.yaml, "scheduled_for"),
+        )
+    return fm

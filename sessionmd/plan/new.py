@@ -10,7 +10,6 @@ and the ``yaml_str`` filter, which quotes a string for YAML.
 
 from __future__ import annotations
 
-import json
 import os
 import re
 import tempfile
@@ -64,12 +63,14 @@ def render_plan(template: Template, session: int, title: str, path: str) -> str:
     """The plan's text: the template with its variables filled in."""
     import jinja2
 
+    from sessionmd.estimate.render import yaml_str
+
     env = jinja2.Environment(
         autoescape=False,
         keep_trailing_newline=True,
         undefined=jinja2.StrictUndefined,
     )
-    env.filters["yaml_str"] = lambda value: json.dumps(str(value), ensure_ascii=False)
+    env.filters["yaml_str"] = lambda value: yaml_str(str(value))
     try:
         return env.from_string(template.text).render(session=session, title=title, path=path)
     except jinja2.TemplateSyntaxError as err:
@@ -94,6 +95,8 @@ def write_exclusive(path: Path, text: str) -> None:
             handle.write(data)
             handle.flush()
             os.fsync(handle.fileno())
+        # mkstemp makes the file private (0600); a plan gets the usual mode, as any new file
+        os.chmod(tmp, 0o666 & ~_umask())
         try:
             os.link(tmp, path)
         except FileExistsError:
@@ -102,6 +105,12 @@ def write_exclusive(path: Path, text: str) -> None:
             _create_exclusive(path, data)
     finally:
         os.unlink(tmp)
+
+
+def _umask() -> int:
+    mask = os.umask(0o022)
+    os.umask(mask)
+    return mask
 
 
 def _create_exclusive(path: Path, data: bytes) -> None:

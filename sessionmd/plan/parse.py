@@ -57,7 +57,7 @@ __all__ = ["has_phases", "parse_plan"]
 _HINT = re.compile(r"phase\s+\d", re.IGNORECASE)
 # Section headings whose phases belong to another session.
 _OTHER_WORK = re.compile(
-    r"\bfuture\b|\b(?:previous|prior|past|earlier|last)\s+(?:sessions?|phases?|work)\b"
+    r"\bfuture\b(?![- ]?proof)|\b(?:previous|prior|past|earlier|last)\s+(?:sessions?|phases?|work)\b"
     r"|\bpost[- ]session\b|\bnext\s+sessions?\b|\broadmap\b|\bbacklog\b|\bout\s+of\s+scope\b"
     r"|\bdeferred\b|\blater\s+sessions?\b",
     re.IGNORECASE,
@@ -120,7 +120,6 @@ class _Occurrence:
     line: int
     last: int  # where a block would go: the heading's or the phase paragraph's last line
     scope_end: int  # tag lines are read in [line, scope_end)
-    level: int  # heading level (paragraph: 7)
     parent: int  # heading index of the containing section, -1 for none
     text: str
     phase: PhaseLine
@@ -164,16 +163,25 @@ def _excluded_by(text: str, patterns: Sequence[str]) -> str | None:
     return None
 
 
-def _words(title: str) -> set[str]:
-    return {w for w in re.findall(r"\w+", title.casefold()) if w not in _STOP_WORDS}
+def _words(title: str) -> list[str]:
+    words = (w for w in re.findall(r"\w+", title.casefold()) if w not in _STOP_WORDS)
+    return [w[:-1] if len(w) > 3 and w.endswith("s") else w for w in words]
+
+
+def _same_word(a: str, b: str) -> bool:
+    """``doc`` ~ ``documentation``, ``test`` ~ ``testing``: one a prefix of the other."""
+    short, long = (a, b) if len(a) <= len(b) else (b, a)
+    return short == long or (len(short) >= 3 and long.startswith(short))
 
 
 def _similar(a: str, b: str) -> bool:
     """Titles of one phase written twice: one's words within the other's, or most shared."""
     wa, wb = _words(a), _words(b)
-    if not wa or not wb or wa <= wb or wb <= wa:
+    if not wa or not wb:
         return True
-    return len(wa & wb) / min(len(wa), len(wb)) > 0.5
+    small, large = (wa, wb) if len(wa) <= len(wb) else (wb, wa)
+    shared = sum(1 for w in small if any(_same_word(w, x) for x in large))
+    return shared == len(small) or shared / len(small) > 0.5
 
 
 @dataclass
@@ -243,12 +251,12 @@ def _classify_headings(doc: _Doc, exclude: Sequence[str]) -> None:
             h.other_work = h.text
 
 
-def _occurrences(doc: _Doc) -> list[_Occurrence]:
+def _occurrences(doc: _Doc, exclude: Sequence[str]) -> list[_Occurrence]:
     heading_lines = [h.line for h in doc.headings]
     found: list[_Occurrence] = []
     for h in doc.headings:
         if h.phase is not None:
-            occ = _Occurrence("heading", h.line, h.last, h.end, h.level, h.parent, h.text, h.phase)
+            occ = _Occurrence("heading", h.line, h.last, h.end, h.parent, h.text, h.phase)
             if h.excluded_by is not None:
                 occ.skip = f"in a section excluded by {h.excluded_by!r}"
             elif h.other_work is not None:
@@ -278,9 +286,12 @@ def _occurrences(doc: _Doc) -> list[_Occurrence]:
                 scope_end = doc.total_lines + 1
             section = doc.headings[enclosing] if enclosing >= 0 else None
             occ = _Occurrence(
-                "paragraph", line, first + end, scope_end, 7, enclosing, lines[k].strip(), phase
+                "paragraph", line, first + end, scope_end, enclosing, lines[k].strip(), phase
             )
-            if section is not None and section.excluded_by is not None:
+            own = _excluded_by(lines[k], exclude) if exclude else None
+            if own is not None:
+                occ.skip = f"excluded by {own!r}"
+            elif section is not None and section.excluded_by is not None:
                 occ.skip = f"in a section excluded by {section.excluded_by!r}"
             elif section is not None and section.other_work is not None:
                 occ.skip = f"under {section.other_work!r}, another session's work"
@@ -507,7 +518,7 @@ def parse_plan(text: str, path: str, *, exclude: Sequence[str] = ()) -> Plan:
     total_lines = fm_lines + body.count("\n") + 1
     doc = _scan(body, fm_lines, total_lines)
     _classify_headings(doc, patterns)
-    occs = _occurrences(doc)
+    occs = _occurrences(doc, patterns)
     _read_tags(doc, occs)
     groups = _resolve(occs)
 

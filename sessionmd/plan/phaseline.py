@@ -17,8 +17,8 @@ __all__ = ["PhaseLine", "match_bold_phase", "match_heading_phase", "phase_key"]
 
 # "Phase 1:", "✅ Phase 3.5 -", "Phase 6B —", "Phase 2 (45 min)"; not "Phase-by-Phase", "Phases 3-6".
 _PHASE = re.compile(
-    r"^(?P<pre>[^\w]*?)phase\s+(?P<num>\d+(?:\.\d+)*[A-Za-z]?)(?!\w)"
-    r"\s*(?:(?P<sep>[:.\-–—])\s*|(?=\(|$))(?P<rest>.*)$",
+    r"^(?P<pre>[^\w\n]*?)phase[^\S\n]+(?P<num>\d+(?:\.\d+)*[A-Za-z]?)(?!\w)"
+    r"[^\S\n]*(?:(?P<sep>[:.\-–—])[^\S\n]*|(?=[(✅✔✓☑]|$))(?P<rest>.*)$",
     re.IGNORECASE | re.DOTALL,
 )
 _BOLD = re.compile(r"^\s*(\*\*|__)(?P<inner>.+?)\1(?P<after>.*)$", re.DOTALL)

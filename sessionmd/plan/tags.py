@@ -32,7 +32,7 @@ _NAMES = {
     "token estimate": "author_tokens",
 }
 _CONFIDENCE = ("low", "medium", "high")
-_COMPLEXITY = re.compile(r"^\s*(?P<num>\d+(?:\.\d+)?|\.\d+)\s*[x×]?(?P<rest>.*)$", re.S)
+_COMPLEXITY = re.compile(r"^\s*[~x×]?\s*(?P<num>\d+(?:\.\d+)?|\.\d+)\s*[x×]?(?P<rest>.*)$", re.S)
 
 
 class TagError(ValueError):
