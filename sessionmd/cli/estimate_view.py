@@ -18,7 +18,7 @@ DEFAULT_TYPE_NOTE = "* no **Type** tag: implementation assumed (the default)"
 def hours_text(hours: tuple[float, float] | None) -> str:
     if hours is None:
         return "-"
-    low, high = (f"{h:g}" for h in hours)
+    low, high = (f"{round(h, 2):g}" for h in hours)
     return f"{low}h" if low == high else f"{low}-{high}h"
 
 

@@ -234,7 +234,9 @@ def plan_json(result: CompileResult, written: bool) -> dict[str, Any]:
     data = result.estimate.to_json()
     for phase in data["phases"]:
         phase["line"] = result.file_line(phase["line"], written)
-    data["warnings"] = [str(result.located(d, written)) for d in result.diagnostics]
+    located = [result.located(d, written) for d in result.diagnostics]
+    data["warnings"] = [str(d) for d in located if d.code not in NOTE_CODES]
+    data["notes"] = [str(d) for d in located if d.code in NOTE_CODES]
     return {"path": result.path, **data}
 
 
@@ -258,7 +260,9 @@ def changes_since(result: CompileResult) -> list[str]:
         if not isinstance(old, dict):
             notes.append(f"Phase {number} is new ({phase.tokens.mid:,})")
         elif old.get("mid") != phase.tokens.mid:
-            notes.append(f"Phase {number} mid {old.get('mid')!s} -> {phase.tokens.mid:,}")
+            was = old.get("mid")
+            shown = f"{was:,}" if isinstance(was, int) else str(was)
+            notes.append(f"Phase {number} mid {shown} -> {phase.tokens.mid:,}")
     for number in old_phases:
         if str(number) not in new_phases:
             notes.append(f"Phase {number} is gone")
