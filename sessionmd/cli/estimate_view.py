@@ -157,8 +157,8 @@ def rich_rows(rows: Sequence[tuple[CompileResult, str]]) -> Any:
     from rich.table import Table
 
     table = Table(show_edge=False, pad_edge=False)
+    table.add_column("Plan", overflow="fold")
     for name, justify in (
-        ("Plan", "left"),
         ("State", "left"),
         ("Phases", "right"),
         ("Mid", "right"),

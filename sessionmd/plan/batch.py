@@ -13,6 +13,7 @@ compiles the rest.
 
 from __future__ import annotations
 
+import contextlib
 import os
 from collections.abc import Callable, Sequence
 from concurrent.futures import ProcessPoolExecutor
@@ -173,16 +174,34 @@ def workers() -> int:
         return os.cpu_count() or 1
 
 
-def _run(jobs: list[tuple[PlanRef, str]], parallel: bool | None) -> list[Outcome]:
-    cores = workers()
-    use_pool = (len(jobs) >= PARALLEL_MIN and cores > 1) if parallel is None else parallel
-    if not use_pool or len(jobs) < 2:
-        return [_compile_job(job) for job in jobs]
+Progress = Callable[[int, int], None]  # (plans done, plans in all)
+
+
+def _run(
+    jobs: list[tuple[PlanRef, str]], processes: int | None, progress: Progress | None = None
+) -> list[Outcome]:
+    """Compile the jobs, in worker processes when ``processes`` (None: decide) says so."""
+    if processes is None:
+        cores = workers()
+        processes = cores if len(jobs) >= PARALLEL_MIN and cores > 1 else 1
+    processes = min(processes, len(jobs))
+    results: list[Outcome] = []
+    if processes < 2:
+        for job in jobs:
+            results.append(_compile_job(job))
+            if progress is not None:
+                progress(len(results), len(jobs))
+        return results
     for root in {ref.root for ref, _ in jobs}:
-        inputs_for(root)  # loaded once here; forked workers inherit it
-    chunk = max(1, len(jobs) // (cores * 4))
-    with ProcessPoolExecutor(max_workers=min(cores, len(jobs))) as pool:
-        return list(pool.map(_compile_job, jobs, chunksize=chunk))
+        with contextlib.suppress(SessionmdError):  # the workers report it per plan
+            inputs_for(root)  # loaded once here; forked workers inherit it
+    chunk = max(1, len(jobs) // (processes * 8))
+    with ProcessPoolExecutor(max_workers=processes) as pool:
+        for outcome in pool.map(_compile_job, jobs, chunksize=chunk):
+            results.append(outcome)
+            if progress is not None:
+                progress(len(results), len(jobs))
+    return results
 
 
 def _read_all(refs: Sequence[PlanRef]) -> tuple[list[tuple[PlanRef, str]], dict[int, Failure]]:
@@ -197,12 +216,14 @@ def _read_all(refs: Sequence[PlanRef]) -> tuple[list[tuple[PlanRef, str]], dict[
     return texts, failed
 
 
-def compile_all(refs: Sequence[PlanRef], parallel: bool | None = None) -> list[Outcome]:
+def compile_all(
+    refs: Sequence[PlanRef], processes: int | None = None, progress: Progress | None = None
+) -> list[Outcome]:
     """Every plan compiled (nothing written), in the order given."""
     _fresh_run()
     texts, failed = _read_all(refs)
     todo = [job for index, job in enumerate(texts) if index not in failed]
-    done = iter(_run(todo, parallel))
+    done = iter(_run(todo, processes, progress))
     return [failed[index] if index in failed else next(done) for index in range(len(refs))]
 
 
@@ -215,9 +236,7 @@ class CheckOutcome:
 
 
 def check_all(
-    refs: Sequence[PlanRef],
-    parallel: bool | None = None,
-    progress: Callable[[int], None] | None = None,
+    refs: Sequence[PlanRef], processes: int | None = None, progress: Progress | None = None
 ) -> list[CheckOutcome]:
     """Is each plan's estimate current? Digest first; compile only what it cannot vouch for."""
     _fresh_run()
@@ -237,9 +256,7 @@ def check_all(
             todo.append(index)
         else:
             outcomes[index] = CheckOutcome(ref, state)
-    if progress is not None:
-        progress(len(outcomes))
-    results = _run([texts[index] for index in todo], parallel)
+    results = _run([texts[index] for index in todo], processes, progress)
     for index, outcome in zip(todo, results, strict=True):
         ref = texts[index][0]
         if isinstance(outcome, Failure):
