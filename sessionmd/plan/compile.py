@@ -137,7 +137,7 @@ def _own_estimate_line(stripped: str) -> int:
     return 1
 
 
-def _verify_frontmatter(text: str, path: str) -> None:
+def _verify_frontmatter(text: str, path: str, line: int) -> None:
     """The spliced frontmatter must still be YAML with our section in it."""
     from sessionmd.plan.frontmatter import find_frontmatter
 
@@ -156,7 +156,7 @@ def _verify_frontmatter(text: str, path: str) -> None:
             "the frontmatter's last entry does not let sessionmd append its `estimate:` "
             "section (end the frontmatter with a plain `key: value` line)",
             path,
-            block.line_count,
+            line,
         )
 
 
@@ -205,7 +205,8 @@ def compile_plan(
             path=path,
         )
         if parts.has_frontmatter:
-            _verify_frontmatter(new_text, path)  # one sessionmd creates is always valid
+            # (one sessionmd creates is always valid)
+            _verify_frontmatter(new_text, path, parts.original_line(parts.frontmatter_end))
         new_text = digest.seal(new_text, salt)
     return CompileResult(
         path=path,
