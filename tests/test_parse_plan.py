@@ -286,6 +286,8 @@ def test_diagnostics() -> None:
         ("---\ntitle: [unclosed\n---\n", 3, "invalid YAML"),
         ("---\na: 1\n  b: 2\n---\n", 3, "invalid YAML"),
         ("---\nsession: 1\nstatus: finished\n---\n", 3, "status"),
+        ("\ufeff---\r\ntitle: x\r\nstatus: nope\r\n---\r\n", 3, "status"),
+        ('---\r\na: 1\r\nb: "\\q"\r\n---\r\n', 3, "unknown escape"),
         ("---\n- a\n- b\n---\n", 2, "mapping"),
         ("---\nexclude: 5\n---\n", 2, "exclude"),
         ("---\nscheduled_for: tomorrow\n---\n", 2, "scheduled_for"),
@@ -331,3 +333,22 @@ def test_one_number_twice_in_one_section_is_reported() -> None:
     assert [(p.number, p.title) for p in plan.phases] == [("2", "Parser")]
     [diag] = [d for d in plan.diagnostics if d.code == "skipped-heading"]
     assert diag.line == 3 and "renumber one to estimate both" in diag.message
+
+
+def test_done_phases_outside_the_phase_section_are_a_recap() -> None:
+    text = plan_text(
+        """
+        ## Last time
+        **Phase 0: Bootstrap** ✅ COMPLETED
+        **Phase 1: Parser** ✅ COMPLETED
+
+        ## Phases
+        ### ✅ Phase 1: Parser (1h)
+        ### Phase 2: Writer (1h)
+        """
+    )
+    plan = parse_plan(text, "p.md")
+    assert [(p.number, p.line, p.also_at) for p in plan.phases] == [("1", 6, [3]), ("2", 7, [])]
+    assert plan.skipped_headings == [(2, "**Phase 0: Bootstrap** ✅ COMPLETED")]
+    [reason] = [d.message for d in plan.diagnostics if d.code == "skipped-heading"]
+    assert "marked done, outside 'Phases'" in reason

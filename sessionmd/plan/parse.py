@@ -24,9 +24,10 @@ Rules (docs/readme/parse.md has the user's version):
   section heading about other sessions' work (future, previous, roadmap, backlog, out of
   scope, post-session, next session); phases marked ``(Future)``/``(Later)``; and, when
   one number names two different phases (titles that share too few words), the one
-  outside the section holding the most phases (a previous session's recap, say).
-  A ✅/COMPLETED mark alone does not skip a phase: authors tick phases off during the
-  session, and that must not change the session's estimate.
+  outside the section holding the most phases; and a phase marked done (✅, COMPLETED,
+  DONE) outside that section, with no unmarked mention of its own: a recap of a
+  previous session. Inside the section holding the phases a done mark skips nothing:
+  authors tick phases off during the session, and that must not change its estimate.
 * A number seen more than once with a similar title (summary + breakdown) is one phase;
   its values are merged, and the primary occurrence (where the phase's block goes) is
   the one in the section that says the most about its phases, so all blocks land in one
@@ -336,7 +337,17 @@ def _read_tags(doc: _Doc, occs: list[_Occurrence]) -> None:
                     occ.tag_hours_line = line
 
 
-def _resolve(occs: list[_Occurrence]) -> list[list[_Occurrence]]:
+def _main_section(live: list[_Occurrence]) -> int | None:
+    """The section holding the phases: most occurrences, then most headings, then first."""
+    count: dict[int, list[int]] = {}
+    for o in live:
+        c = count.setdefault(o.parent, [0, 0, -o.line])
+        c[0] += 1
+        c[1] += o.kind == "heading"
+    return max(count, key=lambda p: count[p]) if count else None
+
+
+def _resolve(occs: list[_Occurrence], headings: list[_Heading]) -> list[list[_Occurrence]]:
     """Group the occurrences into phases; mark conflicting ones skipped. Primary first."""
     live = [o for o in occs if o.skip is None]
     by_key: dict[str, list[_Occurrence]] = {}
@@ -345,6 +356,8 @@ def _resolve(occs: list[_Occurrence]) -> list[list[_Occurrence]]:
     per_section: dict[int, int] = {}
     for o in live:
         per_section[o.parent] = per_section.get(o.parent, 0) + 1
+    main = _main_section(live)
+    where = repr(headings[main].text) if main is not None and main >= 0 else "the top"
 
     groups: list[list[_Occurrence]] = []
     losers: list[tuple[list[_Occurrence], list[_Occurrence]]] = []
@@ -357,25 +370,32 @@ def _resolve(occs: list[_Occurrence]) -> list[list[_Occurrence]]:
                     break
             else:
                 clusters.append([o])
-        if len(clusters) > 1:
-            clusters.sort(
-                key=lambda c: (
-                    max(per_section[o.parent] for o in c),
-                    len(c),
-                    not all(o.phase.done for o in c),
-                    any(o.kind == "heading" for o in c),
-                    -c[0].line,
-                ),
-                reverse=True,
-            )
-            for other in clusters[1:]:
-                losers.append((other, clusters[0]))
-        groups.append(clusters[0])
+        # a phase ticked done outside the section holding the phases is another
+        # session's (a recap); ticked inside it, it is still this session's phase
+        recaps = [c for c in clusters if all(o.phase.done and o.parent != main for o in c)]
+        candidates = [c for c in clusters if all(c is not r for r in recaps)]
+        if not candidates:
+            for c in recaps:
+                for o in c:
+                    o.skip = f"marked done, outside {where} where the phases are"
+            continue
+        candidates.sort(
+            key=lambda c: (
+                max(per_section[o.parent] for o in c),
+                len(c),
+                not all(o.phase.done for o in c),
+                any(o.kind == "heading" for o in c),
+                -c[0].line,
+            ),
+            reverse=True,
+        )
+        losers += [(other, candidates[0]) for other in [*candidates[1:], *recaps]]
+        groups.append(candidates[0])
 
-    skipped = {id(o) for other, _ in losers for o in other}
+    lost = {id(o) for other, _ in losers for o in other}
     score: dict[int, int] = {}
     for o in live:
-        if id(o) not in skipped:
+        if o.skip is None and id(o) not in lost:
             score[o.parent] = score.get(o.parent, 0) + 1 + o.info()
     for g in groups:
         g.sort(
@@ -520,7 +540,7 @@ def parse_plan(text: str, path: str, *, exclude: Sequence[str] = ()) -> Plan:
     _classify_headings(doc, patterns)
     occs = _occurrences(doc, patterns)
     _read_tags(doc, occs)
-    groups = _resolve(occs)
+    groups = _resolve(occs, doc.headings)
 
     diags: list[Diagnostic] = []
     phases = [_merge(g, path, diags) for g in groups]

@@ -107,7 +107,8 @@ def _clean_title(text: str) -> str:
     text = " ".join(text.split())
     # trailing status marks ("✅", "✅ COMPLETED", "- DONE") are status, not title
     while True:
-        stripped = re.sub(r"(?:[✅✔✓☑]|\bCOMPLETED?\b|\bDONE\b)\s*$", "", text).rstrip(_TITLE_JUNK)
+        stripped = re.sub(r"(?:[✅✔✓☑]\ufe0f?|\bCOMPLETED?\b|\bDONE\b)\s*$", "", text)
+        stripped = stripped.rstrip(_TITLE_JUNK)
         if stripped == text:
             break
         text = stripped
