@@ -46,6 +46,7 @@ class UsageEntry:
     request_id: str | None = None
     is_sidechain: bool = False
     from_progress: bool = False  # an agent_progress mirror line (daily view only)
+    limit_reset: datetime | None = None  # "Claude AI usage limit reached|<epoch>" lines
 
 
 @dataclass(slots=True)

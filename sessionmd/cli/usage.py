@@ -1,0 +1,400 @@
+"""``sessionmd usage daily|blocks|sessions``: ccusage-style reports from Claude Code transcripts.
+
+Thin: options are parsed here, everything else is ``sessionmd.usage``. ``--json`` prints
+ccusage 20.0.24's shapes, so scripts written against ccusage keep working.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from collections.abc import Callable
+from datetime import date, datetime, timezone, tzinfo
+from pathlib import Path
+from typing import Any, TypeVar
+
+import click
+
+from sessionmd.cli.options import bad_input_exits, console, json_option
+from sessionmd.errors import UsageError
+
+F = TypeVar("F", bound=Callable[..., Any])
+
+
+def system_zone(env: dict[str, str] | os._Environ[str]) -> tzinfo:
+    """The machine's IANA zone (so DST is right), from ``$TZ`` or ``/etc/localtime``."""
+    from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+    name = env.get("TZ", "").lstrip(":")
+    candidates = [name] if name else []
+    try:
+        real = os.path.realpath("/etc/localtime")
+        if "zoneinfo/" in real:
+            candidates.append(real.split("zoneinfo/", 1)[1])
+    except OSError:
+        pass
+    for cand in candidates:
+        try:
+            return ZoneInfo(cand)
+        except (ZoneInfoNotFoundError, ValueError):
+            continue
+    local = datetime.now().astimezone().tzinfo
+    return local if local is not None else timezone.utc
+
+
+def zone_named(name: str | None) -> tzinfo:
+    if not name:
+        return system_zone(os.environ)
+    from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+    if name.upper() == "UTC":
+        return timezone.utc
+    try:
+        return ZoneInfo(name)
+    except (ZoneInfoNotFoundError, ValueError):
+        raise UsageError(f"--timezone {name!r}: not an IANA time zone") from None
+
+
+def zone_label(tz: tzinfo) -> str:
+    return str(getattr(tz, "key", None) or tz)
+
+
+def common(func: F) -> F:
+    """The options every report takes."""
+    options = [
+        click.option("--since", "-s", help="First day, YYYYMMDD or YYYY-MM-DD (in --timezone)."),
+        click.option("--until", "-u", help="Last day, inclusive."),
+        click.option(
+            "--timezone", "-z", "tz_name", help="IANA zone for days (default: the system zone)."
+        ),
+        click.option("--project", "-p", help="Only this project (folder name or cwd path)."),
+        click.option(
+            "--data-dir",
+            "data_dirs",
+            multiple=True,
+            type=click.Path(path_type=Path),
+            help="Read this Claude config dir (or projects/ dir) instead of the usual ones.",
+        ),
+        click.option(
+            "--no-cache", is_flag=True, help="Read everything; neither use nor write the cache."
+        ),
+        click.option(
+            "--verbose", "-v", is_flag=True, help="List skipped lines (file:line) on stderr."
+        ),
+        json_option,
+    ]
+    for opt in reversed(options):
+        func = opt(func)
+    return func
+
+
+class _Run:
+    """What every report does first: resolve options, load usage for its view."""
+
+    def __init__(
+        self,
+        view: str,
+        since: str | None,
+        until: str | None,
+        tz_name: str | None,
+        data_dirs: tuple[Path, ...],
+        no_cache: bool,
+    ) -> None:
+        from sessionmd import paths
+        from sessionmd.usage.api import load_usage
+        from sessionmd.usage.report import parse_day
+
+        self.tz = zone_named(tz_name)
+        self.since: date | None = parse_day(since, "--since") if since else None
+        self.until: date | None = parse_day(until, "--until") if until else None
+        for d in data_dirs:
+            if not d.is_dir():
+                raise UsageError("no such directory", str(d))
+        self.now = datetime.now(timezone.utc)
+        env = dict(os.environ)
+        self.result = load_usage(
+            data_dirs=list(data_dirs) or None,
+            env=env,
+            cache_dir=None if no_cache else paths.cache_dir(env),
+            now=self.now,
+            view=view,  # type: ignore[arg-type]
+        )
+
+    def report_problems(self, verbose: bool) -> None:
+        """On stderr: skipped lines (all with --verbose, else a count) and clock skew."""
+        res = self.result
+        problems = res.problems
+        if verbose:
+            for p in problems:
+                where = f"{p.path}:{p.line}" if p.line else p.path
+                click.echo(f"{where}: {p.reason}", err=True)
+            s = res.stats
+            click.echo(
+                f"sessionmd: {s.files} files, {s.files_read} read, {s.bytes_read:,} bytes, "
+                f"{s.lines_decoded:,} usage lines decoded"
+                + (f", rebuilt ({s.rebuilt})" if s.rebuilt else ", from cache"),
+                err=True,
+            )
+        elif problems:
+            click.echo(
+                f"sessionmd: skipped {len(problems)} unreadable lines or files (--verbose lists them)",
+                err=True,
+            )
+        now_ms = int(self.now.timestamp() * 1000)
+        future = sum(1 for _k, v, _p in res.winners if v[0] > now_ms)
+        if future:
+            click.echo(
+                f"sessionmd: {future} entries are dated in the future (clock skew?)", err=True
+            )
+        if not res.roots:
+            click.echo("sessionmd: no Claude Code transcripts found (projects/ folder)", err=True)
+
+
+def _print_json(data: object) -> None:
+    click.echo(json.dumps(data, indent=2))
+
+
+def _fmt(n: int) -> str:
+    return f"{n:,}"
+
+
+def _table(title: str, first: str, rows: list[list[str]], total: list[str]) -> None:
+    from rich.table import Table
+
+    table = Table(title=title, title_justify="left")
+    table.add_column(first)
+    table.add_column("Models")
+    for name in ("Input", "Output", "Cache Create", "Cache Read", "Total Tokens", "Cost (USD)"):
+        table.add_column(name, justify="right")
+    for row in rows:
+        table.add_row(*row)
+    table.add_section()
+    table.add_row(*total)
+    con = console()
+    if not con.is_terminal:
+        con.width = 200  # piped: never cut numbers to fit 80 columns
+    con.print(table)
+
+
+def _short(models: list[str]) -> str:
+    return "\n".join(m.removeprefix("claude-") for m in models)
+
+
+@click.group()
+def usage() -> None:
+    """Token usage from Claude Code's transcripts, deduplicated exactly as ccusage 20 does.
+
+    Reads ``$CLAUDE_CONFIG_DIR`` (comma-separated), else ~/.config/claude and ~/.claude;
+    keeps an incremental cache so that repeated runs read only appended bytes.
+
+    \b
+    Example:
+        sessionmd usage daily --since 20260101 --timezone Europe/Berlin
+        sessionmd usage blocks --json
+        sessionmd usage sessions --project my-app
+    """
+
+
+@usage.command()
+@common
+def daily(
+    since: str | None,
+    until: str | None,
+    tz_name: str | None,
+    project: str | None,
+    data_dirs: tuple[Path, ...],
+    no_cache: bool,
+    verbose: bool,
+    as_json: bool,
+) -> None:
+    """Tokens per day (agent_progress mirrors counted, as ccusage's daily view does).
+
+    \b
+    Example:
+        sessionmd usage daily
+        sessionmd usage daily --since 2026-01-01 --until 2026-01-31 --json
+    """
+    from sessionmd.usage.daily import daily as daily_rows
+    from sessionmd.usage.daily import daily_json
+
+    with bad_input_exits():
+        run = _Run("daily", since, until, tz_name, data_dirs, no_cache)
+        days = daily_rows(run.result, run.tz, run.since, run.until, project)
+    run.report_problems(verbose)
+    if as_json:
+        _print_json(daily_json(days))
+        return
+    from sessionmd.usage.report import totals_json
+
+    rows = [
+        [
+            d,
+            _short(t.models_used()),
+            _fmt(t.input),
+            _fmt(t.output),
+            _fmt(t.cache_creation),
+            _fmt(t.cache_read),
+            _fmt(t.total),
+            f"${t.cost:,.2f}",
+        ]
+        for d, t in days.items()
+    ]
+    tot: Any = totals_json(list(days.values()))
+    total = [
+        "Total",
+        "",
+        _fmt(tot["inputTokens"]),
+        _fmt(tot["outputTokens"]),
+        _fmt(tot["cacheCreationTokens"]),
+        _fmt(tot["cacheReadTokens"]),
+        _fmt(tot["totalTokens"]),
+        f"${tot['totalCost']:,.2f}",
+    ]
+    _table(f"Claude Code usage per day ({zone_label(run.tz)})", "Date", rows, total)
+
+
+@usage.command()
+@common
+def sessions(
+    since: str | None,
+    until: str | None,
+    tz_name: str | None,
+    project: str | None,
+    data_dirs: tuple[Path, ...],
+    no_cache: bool,
+    verbose: bool,
+    as_json: bool,
+) -> None:
+    """Tokens per session (a transcript and its sub-agents), costliest first, as ccusage lists them.
+
+    \b
+    Example:
+        sessionmd usage sessions --project -home-dev-my-app
+        sessionmd usage sessions --json
+    """
+    from sessionmd.usage.sessions import sessions as session_rows
+    from sessionmd.usage.sessions import sessions_json
+
+    with bad_input_exits():
+        run = _Run("sessions", since, until, tz_name, data_dirs, no_cache)
+        rows = session_rows(run.result, run.tz, run.since, run.until, project)
+    run.report_problems(verbose)
+    if as_json:
+        _print_json(sessions_json(rows))
+        return
+    from sessionmd.usage.report import totals_json
+
+    table = [
+        [
+            f"{r.session_id[:8]} {r.project[-24:]}\n"
+            + datetime.fromtimestamp(r.tally.last_ms / 1000, run.tz).strftime("%Y-%m-%d %H:%M"),
+            _short(r.tally.models_used()),
+            _fmt(r.tally.input),
+            _fmt(r.tally.output),
+            _fmt(r.tally.cache_creation),
+            _fmt(r.tally.cache_read),
+            _fmt(r.tally.total),
+            f"${r.tally.cost:,.2f}",
+        ]
+        for r in rows
+    ]
+    tot: Any = totals_json([r.tally for r in rows])
+    total = [
+        "Total",
+        "",
+        _fmt(tot["inputTokens"]),
+        _fmt(tot["outputTokens"]),
+        _fmt(tot["cacheCreationTokens"]),
+        _fmt(tot["cacheReadTokens"]),
+        _fmt(tot["totalTokens"]),
+        f"${tot['totalCost']:,.2f}",
+    ]
+    _table(
+        f"Claude Code usage per session (last activity in {zone_label(run.tz)})",
+        "Session / project",
+        table,
+        total,
+    )
+
+
+@usage.command()
+@common
+@click.option("--active", "-a", is_flag=True, help="Only the active block.")
+@click.option(
+    "--session-length", "-n", default=5.0, show_default=True, help="Block length in hours."
+)
+def blocks(
+    since: str | None,
+    until: str | None,
+    tz_name: str | None,
+    project: str | None,
+    data_dirs: tuple[Path, ...],
+    no_cache: bool,
+    verbose: bool,
+    as_json: bool,
+    active: bool,
+    session_length: float,
+) -> None:
+    """ccusage's 5-hour usage blocks (and the gaps between them).
+
+    A block starts at its first message's time floored to the hour (UTC) and lasts five
+    hours; a message more than five hours after the block's start or after the previous
+    message starts a new one. The active block is the one still open now.
+
+    \b
+    Example:
+        sessionmd usage blocks --since 20260101
+        sessionmd usage blocks --active --json
+    """
+    from sessionmd.usage.blocks import block_cost, blocks_json
+    from sessionmd.usage.blocks import blocks as block_list
+
+    with bad_input_exits():
+        if session_length <= 0:
+            raise UsageError("--session-length must be positive")
+        run = _Run("blocks", since, until, tz_name, data_dirs, no_cache)
+        found = block_list(
+            run.result, run.now, run.tz, run.since, run.until, project, session_length
+        )
+    if active:
+        found = [b for b in found if b.is_active]
+    run.report_problems(verbose)
+    if as_json:
+        _print_json(blocks_json(found, run.now))
+        return
+    tz = run.tz
+    rows = []
+    for b in found:
+        start = b.start.astimezone(tz).strftime("%Y-%m-%d %H:%M")
+        if b.is_gap:
+            label = f"{start} (gap, {(b.end - b.start).total_seconds() / 3600:.1f} h)"
+            rows.append([label, "", "", "", "", "", "", ""])
+            continue
+        label = start + (" ACTIVE" if b.is_active else "")
+        t = b.tokens
+        rows.append(
+            [
+                label,
+                _short(b.models),
+                _fmt(t.input),
+                _fmt(t.output),
+                _fmt(t.cache_creation),
+                _fmt(t.cache_read),
+                _fmt(t.total),
+                f"${block_cost(b):,.2f}",
+            ]
+        )
+    real = [b for b in found if not b.is_gap]
+    total = [
+        "Total",
+        "",
+        _fmt(sum(b.tokens.input for b in real)),
+        _fmt(sum(b.tokens.output for b in real)),
+        _fmt(sum(b.tokens.cache_creation for b in real)),
+        _fmt(sum(b.tokens.cache_read for b in real)),
+        _fmt(sum(b.tokens.total for b in real)),
+        f"${sum(block_cost(b) for b in real):,.2f}",
+    ]
+    _table(
+        f"Claude Code 5-hour blocks (start times in {zone_label(tz)})", "Block start", rows, total
+    )

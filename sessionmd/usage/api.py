@@ -1,0 +1,321 @@
+"""The usage engine's library API: what ``status``, handoffs, scheduling and tracking call.
+
+``load_usage`` finds the transcripts, brings the incremental cache up to date (reading only
+appended bytes), applies ccusage 20's dedupe for the requested view, and returns the entries
+sorted by time with a report of what was skipped. ``build_blocks`` and ``measure`` are pure.
+Clock, environment and cache dir are passed in. Nothing here prints or exits.
+
+This module imports only the standard library and msgspec, so the status line can use it.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta, timezone
+from pathlib import Path
+from typing import Literal
+
+from sessionmd.usage import cache as cache_mod
+from sessionmd.usage.dedupe import State
+from sessionmd.usage.discover import Discovery, discover
+from sessionmd.usage.engine import ScanStats, update
+from sessionmd.usage.models import Block, TokenCounts, UsageEntry
+from sessionmd.usage.scan import Problem
+
+View = Literal["daily", "blocks", "sessions"]
+HOUR_MS = 3_600_000
+UTC = timezone.utc
+
+# A row: the winning copy of one message, flat, for fast aggregation.
+# (ts_ms, input, output, cache_creation, cache_read, model, session, project, cwd,
+#  sidechain, progress, reset_ms, key)
+Row = tuple[int, int, int, int, int, str, str, str, str, bool, bool, int, str]
+
+
+def measure(tokens: TokenCounts, kinds: Sequence[str]) -> int:
+    """sessionmd's token measure: the sum of the named kinds (default input+output+cache_creation).
+
+    Kinds are ``input``, ``output``, ``cache_creation``, ``cache_read`` (config.TokenKind).
+    """
+    total = 0
+    for kind in kinds:
+        if kind == "input":
+            total += tokens.input
+        elif kind == "output":
+            total += tokens.output
+        elif kind == "cache_creation":
+            total += tokens.cache_creation
+        elif kind == "cache_read":
+            total += tokens.cache_read
+        else:
+            raise ValueError(f"unknown token kind {kind!r}")
+    return total
+
+
+def from_ms(ms: int) -> datetime:
+    return datetime.fromtimestamp(ms / 1000, tz=UTC)
+
+
+def to_ms(dt: datetime) -> int:
+    return round(dt.timestamp() * 1000)
+
+
+def _entry(row: Row) -> UsageEntry:
+    ts, i, o, cc, cr, model, session, project, cwd, side, progress, reset, key = row
+    mid: str | None = None
+    rid: str | None = None
+    if not key.startswith("\x01"):
+        mid, _, rest = key.partition("\x00")
+        rid = None if rest.startswith("s:") else rest
+    return UsageEntry(
+        timestamp=from_ms(ts),
+        tokens=TokenCounts(i, o, cc, cr),
+        session_id=session,
+        project=project,
+        model=model or None,
+        cwd=cwd or None,
+        message_id=mid,
+        request_id=rid,
+        is_sidechain=side,
+        from_progress=progress,
+        limit_reset=from_ms(reset) if reset else None,
+    )
+
+
+@dataclass
+class UsageResult:
+    """Deduplicated usage for one view, with what was skipped and why.
+
+    ``rows`` (flat tuples, sorted by time) and ``entries`` (``UsageEntry`` objects) are built
+    on first use from the dedupe state; aggregations that need neither order nor objects
+    read ``winners`` directly, which is what keeps a cold ``usage daily`` fast.
+    """
+
+    view: View
+    problems: list[Problem]
+    stats: ScanStats
+    roots: list[Path]
+    state: State = field(repr=False)
+    _winners: list[tuple[str, tuple[int, ...], bool]] | None = field(default=None, repr=False)
+    _rows: list[Row] | None = field(default=None, repr=False)
+    _entries: list[UsageEntry] | None = field(default=None, repr=False)
+
+    @property
+    def winners(self) -> list[tuple[str, tuple[int, ...], bool]]:
+        """(key, packed fields, from a mirror line) per message, unordered (see dedupe)."""
+        if self._winners is None:
+            self._winners = self.state.winners(with_progress=self.view == "daily")
+        return self._winners
+
+    @property
+    def rows(self) -> list[Row]:
+        """One flat row per message, sorted by time."""
+        if self._rows is None:
+            self._rows = rows_of(self.state, self.winners)
+        return self._rows
+
+    @property
+    def entries(self) -> list[UsageEntry]:
+        """The rows as ``UsageEntry`` objects, sorted by time."""
+        if self._entries is None:
+            self._entries = [_entry(r) for r in self.rows]
+        return self._entries
+
+
+def rows_of(state: State, winners: Sequence[tuple[str, tuple[int, ...], bool]]) -> list[Row]:
+    """Winners as rows, sorted by time."""
+    files = state.files
+    models = state.models
+    rows: list[Row] = []
+    append = rows.append
+    for key, v, progress in winners:
+        f = files[v[7]]
+        append(
+            (
+                v[0],
+                v[1],
+                v[2],
+                v[3],
+                v[4],
+                models[v[8]],
+                f.session,
+                f.project,
+                f.cwd,
+                bool(v[9]),
+                progress,
+                v[6],
+                key,
+            )
+        )
+    rows.sort(key=lambda r: r[0])
+    return rows
+
+
+def _load(
+    data_dirs: Sequence[Path] | None,
+    env: Mapping[str, str],
+    cache_dir: Path | None,
+    now: datetime,
+    home: Path | None,
+    processes: int,
+) -> tuple[State, ScanStats, Discovery]:
+    found = discover(data_dirs, env, home)
+    roots = [str(r) for r in found.roots]
+    full_path = recent_path = None
+    state: State | None = None
+    reason = ""
+    if cache_dir is not None:
+        full_path, recent_path = cache_mod.cache_paths(cache_dir, roots)
+        if full_path.exists():
+            loaded = cache_mod.read(full_path, roots)
+            if loaded is None:
+                reason = "cache unreadable, foreign or of another version"
+            else:
+                state = loaded[0]
+        else:
+            reason = "no cache yet"
+    else:
+        reason = "no cache"
+    state, stats = update(state or State(), found, to_ms(now), processes)
+    stats.rebuilt = stats.rebuilt or reason
+    if (
+        full_path is not None
+        and recent_path is not None
+        and (stats.files_read or stats.rebuilt or not recent_path.exists())
+    ):
+        cache_mod.write(full_path, cache_mod.encode_state(state, roots, dirs=found.dirs))
+        start, recent = recent_winners(state, to_ms(now))
+        cache_mod.write(
+            recent_path,
+            cache_mod.encode_state(state, roots, start, recent, found.dirs, to_ms(now)),
+        )
+    stats.problems.extend(Problem(p, ln, why) for p, ln, why in state.problems)
+    return state, stats, found
+
+
+def load_usage(
+    *,
+    data_dirs: Sequence[Path] | None = None,
+    env: Mapping[str, str],
+    cache_dir: Path | None,
+    now: datetime,
+    view: View,
+    home: Path | None = None,
+    processes: int = 2,
+) -> UsageResult:
+    """Deduplicated usage for one ccusage view ("daily" counts agent_progress mirrors).
+
+    ``data_dirs`` overrides the Claude config dirs found from ``env`` (``CLAUDE_CONFIG_DIR``,
+    else ``~/.config/claude`` and ``~/.claude``); ``cache_dir`` None reads everything and
+    writes no cache. ``now`` decides which timestamps count as in the future (clock skew).
+    """
+    state, stats, found = _load(data_dirs, env, cache_dir, now, home, processes)
+    return UsageResult(view, stats.problems, stats, list(found.roots), state)
+
+
+def recent_winners(state: State, now_ms: int, hours: float = 5) -> tuple[int, dict[str, bytes]]:
+    """The first entry of the latest block, and the (blocks-view) winners the status line needs.
+
+    Blocks are decided in time order, and the latest block starts at its first entry's hour:
+    entries before that entry cannot change it or any later block. The winners kept reach
+    one block further back, so that late copies of a message there still deduplicate.
+    """
+    del now_ms  # the latest block is found from the data; ``now`` only decides isActive
+    dur = int(hours * HOUR_MS)
+    main = state.main
+    stamps = sorted(int.from_bytes(v[:8], "little", signed=True) for v in main.values())
+    if not stamps:
+        return 0, {}
+    anchor = start = last = stamps[0]
+    start -= start % HOUR_MS
+    for ts in stamps:
+        if ts - start > dur or ts - last > dur:
+            start = ts - ts % HOUR_MS
+            anchor = ts
+        last = ts
+    keep_from = anchor - dur
+    return anchor, {
+        k: v for k, v in main.items() if int.from_bytes(v[:8], "little", signed=True) >= keep_from
+    }
+
+
+def _floor_hour(ms: int) -> int:
+    return ms - ms % HOUR_MS
+
+
+def build_blocks(
+    entries: Sequence[UsageEntry], now: datetime, session_hours: float = 5
+) -> list[Block]:
+    """ccusage's 5-hour blocks, gap blocks included, sorted by start.
+
+    A block starts at its first entry's time floored to the UTC hour and lasts
+    ``session_hours``; an entry more than that after the block's start or after the previous
+    entry starts a new block; the pause between two blocks becomes a gap block from the last
+    entry + ``session_hours`` to the next entry. A block is active when ``now`` is before its
+    end and less than ``session_hours`` after its last entry.
+    """
+    dur = timedelta(hours=session_hours)
+    ordered = sorted(entries, key=lambda e: e.timestamp)
+    blocks: list[Block] = []
+    cur: list[UsageEntry] = []
+    start: datetime | None = None
+
+    def close(begin: datetime, items: list[UsageEntry]) -> Block:
+        tokens = TokenCounts()
+        models: list[str] = []
+        for e in items:
+            tokens = tokens + e.tokens
+            if e.model and e.model != "<synthetic>" and e.model not in models:
+                models.append(e.model)
+        last = items[-1].timestamp
+        end = begin + dur
+        return Block(
+            start=begin,
+            end=end,
+            actual_end=last,
+            is_active=(now - last) < dur and now < end,
+            is_gap=False,
+            entries=items,
+            tokens=tokens,
+            models=models,
+        )
+
+    for e in ordered:
+        ts = e.timestamp.astimezone(UTC)
+        if start is None:
+            start = ts.replace(minute=0, second=0, microsecond=0)
+        else:
+            last = cur[-1].timestamp
+            if ts - start > dur or ts - last > dur:
+                blocks.append(close(start, cur))
+                if ts - last > dur:
+                    blocks.append(Block(last + dur, ts, None, False, True))
+                start = ts.replace(minute=0, second=0, microsecond=0)
+                cur = []
+        cur.append(e)
+    if cur and start is not None:
+        blocks.append(close(start, cur))
+    blocks.sort(key=lambda b: b.start)
+    return blocks
+
+
+def active_block(blocks: Sequence[Block]) -> Block | None:
+    for b in reversed(blocks):
+        if b.is_active:
+            return b
+    return None
+
+
+__all__ = [
+    "Block",
+    "Row",
+    "TokenCounts",
+    "UsageEntry",
+    "UsageResult",
+    "View",
+    "active_block",
+    "build_blocks",
+    "load_usage",
+    "measure",
+]

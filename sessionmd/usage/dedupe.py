@@ -1,0 +1,136 @@
+"""ccusage 20.0.24's deduplication, as an order-free minimum, over compact packed records.
+
+Claude Code writes one API response several times (streaming, resumed sessions, sub-agent
+mirrors). ccusage 20 keeps, per key (``message.id``, ``requestId``) - or (``message.id``,
+session) when ``requestId`` is missing - the copy with the largest input + output +
+cache-creation + cache-read total; a non-sidechain copy beats a sidechain one; ties keep the
+first in (file path, line) order. That rule is a minimum over the rank
+``(sidechain, -total, path, offset)``, so it does not depend on the order lines are read in:
+files can be scanned in parallel, or appended to later, and merged with ``min``.
+
+Two winners are kept per key: the best ordinary line, and the best ``agent_progress`` mirror
+line. ccusage's daily view counts both kinds (its winner is the better of the two); its blocks
+and sessions views ignore mirrors (the ordinary winner only).
+
+Each winner is a 73-byte ``bytes`` (``struct``), not a tuple of Python ints, so that state
+costs about 200 bytes per distinct message.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import msgspec
+
+from sessionmd.usage.scan import PACK
+
+pack = PACK.pack
+unpack = PACK.unpack
+
+
+class FileInfo(msgspec.Struct, array_like=True):
+    """One transcript file as the state knows it (identity and how far it has been read).
+
+    A msgspec Struct so that the cache decodes straight into these (the status line loads
+    thousands of them on every call).
+    """
+
+    path: str
+    session: str  # session id from the path (ccusage's ``session`` grouping)
+    project: str  # the folder under ``projects/`` (Claude Code's encoded cwd)
+    size: int = 0
+    mtime_ns: int = 0
+    inode: int = 0
+    dev: int = 0
+    offset: int = 0  # just past the last complete line read
+    cwd: str = ""
+
+
+@dataclass(slots=True)
+class State:
+    """Every key's winning copy, for both views, plus the file and model tables they point to."""
+
+    files: list[FileInfo] = field(default_factory=list)
+    models: list[str] = field(default_factory=list)
+    main: dict[str, bytes] = field(default_factory=dict)
+    prog: dict[str, bytes] = field(default_factory=dict)
+    problems: list[tuple[str, int, str]] = field(default_factory=list)  # bad lines seen so far
+    _model_idx: dict[str, int] = field(default_factory=dict)
+
+    def __post_init__(self) -> None:
+        self._model_idx = {m: i for i, m in enumerate(self.models)}
+
+    def model_index(self, name: str) -> int:
+        idx = self._model_idx.get(name)
+        if idx is None:
+            idx = len(self.models)
+            self.models.append(name)
+            self._model_idx[name] = idx
+        return idx
+
+    def beats(self, new: bytes, cur: bytes) -> bool:
+        """True when ``new`` ranks before ``cur`` under ccusage 20's rule."""
+        a = unpack(new)
+        b = unpack(cur)
+        if a[9] != b[9]:
+            return bool(b[9] > a[9])  # non-sidechain wins
+        ta = a[1] + a[2] + a[3] + a[4]
+        tb = b[1] + b[2] + b[3] + b[4]
+        if ta != tb:
+            return bool(ta > tb)
+        pa = self.files[a[7]].path
+        pb = self.files[b[7]].path
+        if pa != pb:
+            return bool(pa < pb)
+        return bool(a[5] < b[5])
+
+    def sink(self, file_idx: int) -> _FileSink:
+        """The sink that folds one file's usage lines into this state."""
+        return _FileSink(self, file_idx)
+
+    def merge(self, other: State) -> None:
+        """Fold another state over the same file table (a worker's) into this one."""
+        remap = {n: self.model_index(m) for n, m in enumerate(other.models)}
+        moved = {n for n, to in remap.items() if n != to}
+        beats = self.beats
+        for mine, theirs in ((self.main, other.main), (self.prog, other.prog)):
+            for key, packed in theirs.items():
+                if moved:
+                    v = unpack(packed)
+                    if v[8] in moved:
+                        packed = pack(*v[:8], remap[v[8]], v[9])
+                cur = mine.get(key)
+                if cur is None or beats(packed, cur):
+                    mine[key] = packed
+
+    def winners(self, with_progress: bool) -> list[tuple[str, tuple[int, ...], bool]]:
+        """(key, unpacked winner, from a mirror line) for one view.
+
+        The daily view counts ``agent_progress`` mirrors (the better of the two winners);
+        blocks and sessions do not.
+        """
+        out = [(k, unpack(v), False) for k, v in self.main.items()]
+        if not with_progress or not self.prog:
+            return out
+        index = {k: n for n, (k, _, _) in enumerate(out)}
+        for key, packed in self.prog.items():
+            n = index.get(key)
+            if n is None:
+                out.append((key, unpack(packed), True))
+            elif self.beats(packed, self.main[key]):
+                out[n] = (key, unpack(packed), True)
+        return out
+
+
+class _FileSink:
+    """One file's view of a State, in the shape the scan loop wants (see ``scan.Sink``)."""
+
+    __slots__ = ("beats", "file_idx", "main", "model_index", "models", "prog")
+
+    def __init__(self, state: State, file_idx: int) -> None:
+        self.file_idx = file_idx
+        self.main = state.main
+        self.prog = state.prog
+        self.beats = state.beats
+        self.model_index = state.model_index
+        self.models = state._model_idx

@@ -1,0 +1,201 @@
+"""Bring the dedupe state up to date with the transcripts: read what is new, nothing else.
+
+A file the state has read before is read from its last complete line on when it grew; when
+any known file shrank, changed identity (inode, device, or mtime at the same size) or
+disappeared, the state is rebuilt from scratch, because winners it gave may have hidden
+runners-up that only a full pass recovers. Large amounts of new bytes are split over two
+processes (fork, where the platform has it); each builds its own state over the shared file
+table and the parent merges them with the same order-free rule.
+"""
+
+from __future__ import annotations
+
+import os
+import pickle
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+
+from sessionmd.usage.dedupe import FileInfo, State
+from sessionmd.usage.discover import Discovery, Transcript
+from sessionmd.usage.scan import FileScan, Problem, scan_file
+
+PARALLEL_MIN_BYTES = 32 << 20  # below this, a second process costs more than it saves
+
+
+@dataclass(slots=True)
+class ScanStats:
+    files: int = 0
+    files_read: int = 0
+    bytes_read: int = 0
+    lines_decoded: int = 0
+    future_entries: int = 0
+    rebuilt: str = ""  # why the state was rebuilt from scratch ("" = incremental)
+    processes: int = 1
+    problems: list[Problem] = field(default_factory=list)
+
+
+@dataclass(slots=True)
+class Job:
+    idx: int
+    path: str
+    session: str
+    offset: int
+
+
+def _same(info: FileInfo, t: Transcript) -> bool:
+    if (info.inode, info.dev) != (t.inode, t.dev) or t.size < info.size:
+        return False
+    return not (t.size == info.size and t.mtime_ns != info.mtime_ns)
+
+
+def plan(state: State, found: Discovery) -> tuple[State, list[Job], str]:
+    """The jobs that bring ``state`` up to ``found``; a fresh state when it must be rebuilt."""
+    by_path = {f.path: n for n, f in enumerate(state.files)}
+    current = {t.path for t in found.files}
+    reason = ""
+    for f in state.files:
+        if f.path not in current:
+            reason = f"{f.path} disappeared"
+            break
+    if not reason:
+        for t in found.files:
+            n = by_path.get(t.path)
+            if n is not None and not _same(state.files[n], t):
+                reason = f"{t.path} shrank or was replaced"
+                break
+    if reason:
+        state, by_path = State(), {}
+    jobs: list[Job] = []
+    for t in found.files:
+        n = by_path.get(t.path)
+        if n is None:
+            n = len(state.files)
+            state.files.append(FileInfo(t.path, t.session, t.project))
+            by_path[t.path] = n
+        info = state.files[n]
+        info.mtime_ns, info.inode, info.dev = t.mtime_ns, t.inode, t.dev
+        if t.size > info.size:
+            # Grew since it was last looked at (a half-written last line is read again only
+            # once more bytes arrive).
+            jobs.append(Job(n, t.path, t.session, info.offset))
+            info.size = t.size
+    return state, jobs, reason
+
+
+def _run(state: State, jobs: Sequence[Job], now_ms: int | None) -> list[tuple[int, FileScan]]:
+    done: list[tuple[int, FileScan]] = []
+    for job in jobs:
+        res = scan_file(
+            job.path, job.session, state.sink(job.idx), offset=job.offset, now_ms=now_ms
+        )
+        if res.problems:
+            _number_lines(job.path, res.problems)
+        done.append((job.idx, res))
+    return done
+
+
+def _child(conn: object, state: State, jobs: Sequence[Job], now_ms: int | None) -> None:
+    done = _run(state, jobs, now_ms)
+    payload = pickle.dumps((state.models, state.main, state.prog, done), protocol=5)
+    conn.send_bytes(payload)  # type: ignore[attr-defined]
+    conn.close()  # type: ignore[attr-defined]
+
+
+def _split(jobs: Sequence[Job], sizes: dict[int, int]) -> tuple[list[Job], list[Job]]:
+    """Two halves of about equal bytes, each a contiguous run of paths.
+
+    Copies of a message mostly live in one project (resumed sessions, sub-agents), so
+    contiguous halves make the merge mostly insertions rather than comparisons.
+    """
+    ordered = sorted(jobs, key=lambda j: j.path)
+    half = sum(sizes.values()) / 2
+    acc = 0
+    for n, job in enumerate(ordered):
+        acc += sizes[job.idx]
+        if acc >= half:
+            return ordered[: n + 1], ordered[n + 1 :]
+    return ordered, []
+
+
+def update(
+    state: State, found: Discovery, now_ms: int | None, processes: int = 2
+) -> tuple[State, ScanStats]:
+    """Read every new byte under ``found`` into ``state`` (or a rebuilt one)."""
+    state, jobs, reason = plan(state, found)
+    stats = execute(state, jobs, now_ms, processes)
+    stats.files = len(found.files)
+    stats.rebuilt = reason
+    stats.problems[:0] = found.problems
+    return state, stats
+
+
+def execute(state: State, jobs: Sequence[Job], now_ms: int | None, processes: int = 2) -> ScanStats:
+    """Run the jobs ``plan`` made, on two processes when there is enough to read."""
+    stats = ScanStats()
+    sizes = {j.idx: state.files[j.idx].size - j.offset for j in jobs}
+    total = sum(sizes.values())
+    done: list[tuple[int, FileScan]]
+    ctx = None
+    if processes > 1 and total >= PARALLEL_MIN_BYTES and len(jobs) > 1:
+        import multiprocessing  # here, not at the top: the status line never forks
+
+        try:
+            ctx = multiprocessing.get_context("fork")
+        except ValueError:
+            ctx = None
+    if ctx is not None:
+        mine, theirs = _split(jobs, sizes)
+        recv, send = ctx.Pipe(duplex=False)
+        worker = State(files=state.files, models=list(state.models))
+        proc = ctx.Process(target=_child, args=(send, worker, theirs, now_ms), daemon=True)
+        proc.start()
+        send.close()
+        done = _run(state, mine, now_ms)
+        models, main, prog, their_done = pickle.loads(recv.recv_bytes())
+        proc.join()
+        state.merge(State(files=state.files, models=models, main=main, prog=prog))
+        done += their_done
+        stats.processes = 2
+    else:
+        done = _run(state, jobs, now_ms)
+    for idx, res in done:
+        info = state.files[idx]
+        info.offset = res.end_offset
+        if res.cwd and not info.cwd:
+            info.cwd = res.cwd
+        stats.files_read += 1
+        stats.bytes_read += res.bytes_read
+        stats.lines_decoded += res.lines_decoded
+        stats.future_entries += res.future
+        stats.problems.extend(p for p in res.problems if not p.line)
+        state.problems.extend((p.path, p.line, p.reason) for p in res.problems if p.line)
+    return stats
+
+
+def cpu_count() -> int:
+    return max(1, min(2, os.cpu_count() or 1))
+
+
+def _number_lines(path: str, problems: list[Problem]) -> None:
+    """Turn the byte offsets of bad lines into 1-based line numbers (only files with any)."""
+    wanted = sorted(p.offset for p in problems if p.offset >= 0)
+    if not wanted:
+        return
+    numbers: dict[int, int] = {}
+    try:
+        with open(path, "rb") as fh:
+            pos = 0
+            lines = 0
+            for target in wanted:
+                while pos < target:
+                    chunk = fh.read(min(1 << 20, target - pos))
+                    if not chunk:
+                        break
+                    lines += chunk.count(b"\n")
+                    pos += len(chunk)
+                numbers[target] = lines + 1
+    except OSError:
+        return
+    for p in problems:
+        if p.offset in numbers:
+            p.line = numbers[p.offset]

@@ -1,0 +1,333 @@
+"""Read usage records out of one transcript file, from a byte offset to its last complete line.
+
+Why it is shaped like this: a transcript is mostly user text and tool output; only assistant
+lines (and sub-agent ``agent_progress`` mirrors) carry ``"usage":{``. So the raw bytes are
+searched for that marker and only the lines holding it are decoded, with msgspec Structs that
+name just the fields sessionmd needs (everything else is skipped by the C decoder). The file is
+read in fixed-size chunks so that a pathological 50 MB line costs one chunk of memory, not 50 MB.
+
+Nothing here imports pydantic, rich or click: the status line's fast path uses this module.
+A record is a compact tuple (see ``Record``) so that a million of them stay small.
+"""
+
+from __future__ import annotations
+
+import os
+import struct
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Annotated, Optional, Protocol
+
+import msgspec
+
+# ts_ms, input, output, cache_creation, cache_read, offset, reset_ms, file, model, sidechain
+PACK = struct.Struct("<qqqqqqqIIB")
+pack = PACK.pack
+MARKER = b'"usage":{'
+LIMIT_MARKER = b"usage limit reached|"
+CHUNK = 1 << 20  # bytes read at a time
+MAX_LINE = 16 << 20  # a usage line longer than this is skipped (and counted), never buffered
+
+
+# Timestamps must carry a zone (Claude Code writes UTC with Z); a naive one is not guessed.
+_Stamp = Annotated[datetime, msgspec.Meta(tz=True)]
+
+
+class _Usage(msgspec.Struct):
+    input_tokens: int
+    output_tokens: int
+    cache_creation_input_tokens: Optional[int] = None  # noqa: UP045 - msgspec on 3.10
+    cache_read_input_tokens: Optional[int] = None  # noqa: UP045
+
+
+class _Text(msgspec.Struct):
+    text: Optional[str] = None  # noqa: UP045
+
+
+class _Message(msgspec.Struct):
+    id: Optional[str] = None  # noqa: UP045
+    model: Optional[str] = None  # noqa: UP045
+    usage: Optional[_Usage] = None  # noqa: UP045
+
+
+class _LimitMessage(msgspec.Struct):
+    content: Optional[list[_Text]] = None  # noqa: UP045
+
+
+class _Inner(msgspec.Struct):
+    """The assistant line Claude Code mirrors inside a ``progress`` line's ``data.message``."""
+
+    timestamp: Optional[_Stamp] = None  # noqa: UP045
+    requestId: Optional[str] = None  # noqa: UP045
+    isSidechain: Optional[bool] = None  # noqa: UP045
+    message: Optional[_Message] = None  # noqa: UP045
+
+
+class _Data(msgspec.Struct):
+    type: Optional[str] = None  # noqa: UP045
+    message: Optional[_Inner] = None  # noqa: UP045
+
+
+class _Line(msgspec.Struct):
+    type: Optional[str] = None  # noqa: UP045
+    timestamp: Optional[_Stamp] = None  # noqa: UP045
+    sessionId: Optional[str] = None  # noqa: UP045
+    cwd: Optional[str] = None  # noqa: UP045
+    isSidechain: Optional[bool] = None  # noqa: UP045
+    requestId: Optional[str] = None  # noqa: UP045
+    message: Optional[_Message] = None  # noqa: UP045
+    data: Optional[_Data] = None  # noqa: UP045
+
+
+class _LimitLine(msgspec.Struct):
+    message: Optional[_LimitMessage] = None  # noqa: UP045
+
+
+_decode_line = msgspec.json.Decoder(_Line).decode
+_decode_limit = msgspec.json.Decoder(_LimitLine).decode
+
+
+class Sink(Protocol):
+    """Where scanned usage lines go: one file's view of the dedupe state.
+
+    ``main`` and ``prog`` map a dedupe key to its packed winner (ordinary lines and
+    ``agent_progress`` mirrors); ``beats(new, cur)`` is the ranking; ``models`` maps a model
+    name to its index (``model_index`` adds one). The scan loop packs and compares inline:
+    it runs once per usage line, and a method call per line costs a tenth of the scan.
+    """
+
+    file_idx: int
+    main: dict[str, bytes]
+    prog: dict[str, bytes]
+    models: dict[str, int]
+
+    def beats(self, new: bytes, cur: bytes) -> bool: ...
+
+    def model_index(self, name: str) -> int: ...
+
+
+@dataclass(slots=True)
+class Problem:
+    """A line or file that was skipped, with where it is, for ``--verbose``."""
+
+    path: str
+    line: int  # 1-based; 0 for the whole file (or not yet known: see ``offset``)
+    reason: str
+    offset: int = -1  # byte offset of the line, until its line number is worked out
+
+
+@dataclass(slots=True)
+class FileScan:
+    """What one pass over a file's new bytes found (the usage itself went to the sink)."""
+
+    end_offset: int = 0  # offset just past the last complete line
+    problems: list[Problem] = field(default_factory=list)
+    cwd: str | None = None
+    lines_decoded: int = 0
+    bytes_read: int = 0
+    future: int = 0  # usage lines whose timestamp is after ``now`` (clock skew)
+
+
+def _reset_ms(raw: bytes | memoryview) -> int:
+    """``Claude AI usage limit reached|<epoch>``: the reset time ccusage reports for a block."""
+    try:
+        line = _decode_limit(raw)
+    except (msgspec.DecodeError, msgspec.ValidationError):
+        return 0
+    if line.message is None or not line.message.content:
+        return 0
+    for part in line.message.content:
+        text = part.text or ""
+        head, sep, tail = text.partition("usage limit reached|")
+        if sep and head.endswith("Claude AI "):
+            try:
+                return int(tail.strip()) * 1000
+            except ValueError:
+                return 0
+    return 0
+
+
+def scan_file(
+    path: str,
+    session: str,
+    sink: Sink,
+    *,
+    offset: int = 0,
+    now_ms: int | None = None,
+) -> FileScan:
+    """Feed the usage lines of ``path`` after byte ``offset`` into ``sink``.
+
+    ``session`` is the session id the file belongs to (from its path), the fallback dedupe
+    scope for lines without ``requestId``. A last line with no newline is normal (Claude
+    Code is still writing it): it is used only when it is already complete JSON; otherwise
+    ``end_offset`` stops before it and the next pass reads it again.
+    """
+    out = FileScan(end_offset=offset)
+    try:
+        fd = os.open(path, os.O_RDONLY | getattr(os, "O_NONBLOCK", 0))
+    except OSError as err:
+        out.problems.append(Problem(path, 0, f"unreadable: {err.strerror or err}"))
+        return out
+    try:
+        if offset:
+            os.lseek(fd, offset, os.SEEK_SET)
+        _scan_fd(fd, path, session, out, sink, now_ms)
+    except OSError as err:
+        out.problems.append(Problem(path, 0, f"read failed: {err.strerror or err}"))
+    finally:
+        os.close(fd)
+    return out
+
+
+def _scan_fd(
+    fd: int, path: str, session: str, out: FileScan, sink: Sink, now_ms: int | None
+) -> None:
+    base = out.end_offset  # file offset of data[0]
+    data = b""
+    skipping = -1  # offset of an over-long line whose bytes are being dropped
+    while True:
+        chunk = os.read(fd, CHUNK)
+        if not chunk:
+            break
+        out.bytes_read += len(chunk)
+        data = data + chunk if data else chunk
+        if skipping >= 0:
+            nl = data.find(b"\n")
+            if nl < 0:
+                base += len(data)
+                data = b""
+                continue
+            out.problems.append(Problem(path, 0, "line longer than 16 MiB skipped", skipping))
+            base += nl + 1
+            data = data[nl + 1 :]
+            skipping = -1
+            out.end_offset = base
+        # Everything up to the last newline in ``data`` is complete lines.
+        complete = data.rfind(b"\n") + 1
+        if complete:
+            if complete == len(data):
+                _scan_block(data, complete, base, path, session, out, sink, now_ms)
+                base += complete
+                data = b""
+            else:
+                _scan_block(data, complete, base, path, session, out, sink, now_ms)
+                base += complete
+                data = data[complete:]
+            out.end_offset = base
+        if len(data) > MAX_LINE:
+            skipping = base
+            base += len(data)
+            data = b""
+    if data and skipping < 0 and data.rstrip().endswith(b"}"):
+        # No trailing newline: use it only if it is already a whole JSON line.
+        try:
+            msgspec.json.decode(data)
+        except msgspec.DecodeError:
+            return  # half-written: not an error, read again when the file grows
+        if MARKER in data:
+            _scan_block(data + b"\n", len(data) + 1, base, path, session, out, sink, now_ms)
+        out.end_offset = base + len(data)
+
+
+def _scan_block(
+    data: bytes,
+    stop: int,
+    base: int,
+    path: str,
+    session: str,
+    out: FileScan,
+    sink: Sink,
+    now_ms: int | None,
+) -> None:
+    """Decode the lines holding the usage marker in ``data[:stop]`` (complete lines).
+
+    This loop runs once per usage line of every transcript: it is kept flat on purpose.
+    """
+    find = data.find
+    rfind = data.rfind
+    view = memoryview(data)
+    main = sink.main
+    prog = sink.prog
+    beats = sink.beats
+    models = sink.models
+    file_idx = sink.file_idx
+    decode = _decode_line
+    ascii_only = data.isascii()  # one fast pass; most transcripts are pure ASCII
+    future = 0
+    decoded = 0
+    pos = find(MARKER, 0, stop)
+    while pos >= 0:
+        start = rfind(b"\n", 0, pos) + 1
+        end = find(b"\n", pos, stop)
+        decoded += 1
+        try:
+            if not ascii_only:
+                # msgspec skips unknown fields without checking their UTF-8: check here.
+                data[start:end].decode("utf-8")
+            line = decode(view[start:end])
+        except UnicodeDecodeError:
+            out.problems.append(Problem(path, 0, "not UTF-8", base + start))
+            pos = find(MARKER, end, stop)
+            continue
+        except (msgspec.DecodeError, msgspec.ValidationError) as err:
+            text = str(err)
+            reason = "not UTF-8" if "UTF-8" in text else f"malformed: {text}"
+            out.problems.append(Problem(path, 0, reason[:160], base + start))
+            pos = find(MARKER, end, stop)
+            continue
+        pos = find(MARKER, end, stop)
+        msg = line.message
+        ts = line.timestamp
+        rid = line.requestId
+        side = line.isSidechain is True
+        table = main
+        if line.type == "progress":
+            d = line.data
+            inner = d.message if d is not None and d.type == "agent_progress" else None
+            if inner is None:
+                continue
+            msg, ts, rid = inner.message, inner.timestamp, inner.requestId
+            side = inner.isSidechain is not False
+            table = prog
+        if msg is None or ts is None:
+            continue
+        u = msg.usage
+        if u is None:
+            continue
+        if out.cwd is None and line.cwd is not None:
+            out.cwd = line.cwd
+        ms = round(ts.timestamp() * 1000)
+        if now_ms is not None and ms > now_ms:
+            future += 1
+        mid = msg.id
+        if mid is None:
+            key = f"\x01{path}\x00{base + start}"
+        elif rid is None:
+            key = f"{mid}\x00s:{line.sessionId or session}"
+        else:
+            key = f"{mid}\x00{rid}"
+        model = msg.model or ""
+        mi = models.get(model)
+        if mi is None:
+            mi = sink.model_index(model)
+        reset = 0
+        if model == "<synthetic>" and data.find(LIMIT_MARKER, start, end) >= 0:
+            reset = _reset_ms(view[start:end])
+        packed = pack(
+            ms,
+            u.input_tokens,
+            u.output_tokens,
+            u.cache_creation_input_tokens or 0,
+            u.cache_read_input_tokens or 0,
+            base + start,
+            reset,
+            file_idx,
+            mi,
+            side,
+        )
+        cur = table.get(key)
+        if cur is None or beats(packed, cur):
+            table[key] = packed
+    out.lines_decoded += decoded
+    out.future += future
+    view.release()
