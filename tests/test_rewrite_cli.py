@@ -176,7 +176,7 @@ def test_changes_since_the_last_run_are_named(repo: Path) -> None:
     plan.write_text(plan.read_text().replace("(1 hour)", "(2 hours)"))
     result = run("estimate", str(plan))
     assert (
-        "Since the last run: mid 363,900 -> 408,900 (+45,000); Phase 4 mid 70000 -> 115,000"
+        "Since the last run: mid 363,900 -> 408,900 (+45,000); Phase 4 mid 70,000 -> 115,000"
         in result.stdout
     )
 

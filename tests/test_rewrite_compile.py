@@ -13,13 +13,8 @@ from sessionmd.errors import PlanError
 from sessionmd.estimate.model import EstimationModel
 from sessionmd.plan import digest
 from sessionmd.plan.blocks import strip
-from sessionmd.plan.compile import (
-    compile_plan,
-    freshness,
-    is_record,
-    load_inputs,
-    quick_freshness,
-)
+from sessionmd.plan.compile import compile_plan, freshness, load_inputs
+from sessionmd.plan.freshness import is_record, quick_freshness
 
 REALWORLD = sorted((Path(__file__).parent / "fixtures" / "plans" / "realworld").glob("*.md"))
 MODEL = EstimationModel()
@@ -159,3 +154,23 @@ def test_generated_plans_never_crash_and_round_trip(text: str) -> None:
     second = compile_plan("gen.md", first.new_text, MODEL, CONFIG, SALT)
     assert second.new_text == first.new_text
     assert quick_freshness("gen.md", first.new_text, SALT) == "current"
+
+
+def test_a_frontmatter_that_cannot_take_the_section_is_refused_at_its_end() -> None:
+    text = "---\n{a: 1}\n---\n## Phase 1: A (1h)\n"
+    with pytest.raises(PlanError, match="end the frontmatter with a plain") as caught:
+        compile_plan("p.md", text, MODEL, CONFIG, SALT)
+    assert caught.value.line == 3
+
+
+@pytest.mark.parametrize(
+    "yaml_text", ["notes: |\n  line one\n", "a: 1\n# trailing comment\n", "list:\n  - x\n", ""]
+)
+def test_the_section_is_appended_to_any_block_mapping(yaml_text: str) -> None:
+    import yaml
+
+    text = f"---\n{yaml_text}---\n## Phase 1: A (1h)\n"
+    new = compile_plan("p.md", text, MODEL, CONFIG, SALT).new_text
+    data = yaml.safe_load(new.split("---\n")[1])
+    assert data["estimate"]["mid"] > 0
+    assert new.startswith(f"---\n{yaml_text}# sessionmd:estimate:begin sha256=")

@@ -8,7 +8,8 @@ from __future__ import annotations
 
 import json
 import sys
-from collections.abc import Sequence
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -20,6 +21,7 @@ if TYPE_CHECKING:
     from sessionmd.plan.batch import Failure, Outcome, PlanRef
     from sessionmd.plan.compile import CompileResult
 
+PROGRESS_MIN = 24  # plans to compile before a progress bar is worth showing
 PLANS = click.argument("plans", nargs=-1, type=click.Path(path_type=Path))
 
 
@@ -50,6 +52,24 @@ def _guard() -> Any:
     from sessionmd.cli.options import bad_input_exits
 
     return bad_input_exits()
+
+
+@contextmanager
+def _progress(count: int) -> Iterator[Callable[[int, int], None] | None]:
+    """A progress bar on stderr for long runs on a terminal; nothing otherwise."""
+    err = console(stderr=True)
+    if count < PROGRESS_MIN or not err.is_terminal:
+        yield None
+        return
+    from rich.progress import Progress
+
+    with Progress(console=err, transient=True) as bar:
+        task = bar.add_task("compiling plans", total=count)
+
+        def advance(done: int, total: int) -> None:
+            bar.update(task, completed=done, total=total)
+
+        yield advance
 
 
 def _unified(result: CompileResult) -> str:
@@ -110,13 +130,14 @@ def estimate(
     """
     with _guard():
         refs = _refs(plans)
-    parallel = None if jobs is None else jobs > 1
     if check:
-        _run_check(refs, parallel, diff, as_json)
+        _run_check(refs, jobs, diff, as_json)
         return
     from sessionmd.plan.batch import compile_all
 
-    results, failures = _split_outcomes(compile_all(refs, parallel))
+    with _progress(len(refs)) as progress:
+        outcomes = compile_all(refs, jobs, progress)
+    results, failures = _split_outcomes(outcomes)
     if failures:
         _fail(failures)
     if diff:
@@ -186,10 +207,11 @@ def _show(results: Sequence[CompileResult], states: Sequence[str], write: bool) 
         click.echo(f"{len(rows)} plans: {summary}")
 
 
-def _run_check(refs: Sequence[PlanRef], parallel: bool | None, diff: bool, as_json: bool) -> None:
+def _run_check(refs: Sequence[PlanRef], jobs: int | None, diff: bool, as_json: bool) -> None:
     from sessionmd.plan.batch import check_all
 
-    outcomes = check_all(refs, parallel)
+    with _progress(len(refs)) as progress:
+        outcomes = check_all(refs, jobs, progress)
     failures = [o.failure for o in outcomes if o.failure is not None]
     if failures:
         _fail(failures)

@@ -18,7 +18,7 @@ DEFAULT_TYPE_NOTE = "* no **Type** tag: implementation assumed (the default)"
 def hours_text(hours: tuple[float, float] | None) -> str:
     if hours is None:
         return "-"
-    low, high = (f"{h:g}" for h in hours)
+    low, high = (f"{round(h, 2):g}" for h in hours)
     return f"{low}h" if low == high else f"{low}-{high}h"
 
 
@@ -157,8 +157,8 @@ def rich_rows(rows: Sequence[tuple[CompileResult, str]]) -> Any:
     from rich.table import Table
 
     table = Table(show_edge=False, pad_edge=False)
+    table.add_column("Plan", overflow="fold")
     for name, justify in (
-        ("Plan", "left"),
         ("State", "left"),
         ("Phases", "right"),
         ("Mid", "right"),

@@ -13,19 +13,18 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from functools import cached_property
 from pathlib import Path
-from typing import Any, Literal
+from typing import Any
 
-from sessionmd.config import CONFIG_FILE, ProjectConfig, load_config
+from sessionmd.config import ProjectConfig, load_config
 from sessionmd.errors import PlanError, SessionmdError
 from sessionmd.estimate.compute import PlanEstimate, estimate_plan, resolve_quota
 from sessionmd.estimate.model import EstimationModel, load_model
 from sessionmd.estimate.render import render_frontmatter, render_phase_block, render_total_block
 from sessionmd.plan import digest
 from sessionmd.plan.blocks import FRONTMATTER_SECTION, Split, split
+from sessionmd.plan.freshness import Freshness, salt_for
 from sessionmd.plan.models import Diagnostic, Plan
 from sessionmd.plan.parse import parse_plan
-
-Freshness = Literal["current", "record", "stale", "missing"]
 
 
 @dataclass(frozen=True)
@@ -38,19 +37,11 @@ class CompileInputs:
     salt: str  # digest of model file + config + generator version (sessionmd.plan.digest)
 
 
-def _maybe_bytes(path: Path) -> bytes | None:
-    try:
-        return path.read_bytes()
-    except (FileNotFoundError, IsADirectoryError, NotADirectoryError):
-        return None
-
-
 def load_inputs(root: Path) -> CompileInputs:
     """The project's config and model, and the salt of the ``--check`` digest."""
     config = load_config(root)
     model = load_model(root, config)
-    salt = digest.salt(_maybe_bytes(root / config.model_file), _maybe_bytes(root / CONFIG_FILE))
-    return CompileInputs(root=root, config=config, model=model, salt=salt)
+    return CompileInputs(root=root, config=config, model=model, salt=salt_for(root, config))
 
 
 @dataclass(frozen=True)
@@ -146,7 +137,7 @@ def _own_estimate_line(stripped: str) -> int:
     return 1
 
 
-def _verify_frontmatter(text: str, path: str) -> None:
+def _verify_frontmatter(text: str, path: str, line: int) -> None:
     """The spliced frontmatter must still be YAML with our section in it."""
     from sessionmd.plan.frontmatter import find_frontmatter
 
@@ -165,7 +156,7 @@ def _verify_frontmatter(text: str, path: str) -> None:
             "the frontmatter's last entry does not let sessionmd append its `estimate:` "
             "section (end the frontmatter with a plain `key: value` line)",
             path,
-            block.line_count,
+            line,
         )
 
 
@@ -214,7 +205,8 @@ def compile_plan(
             path=path,
         )
         if parts.has_frontmatter:
-            _verify_frontmatter(new_text, path)  # one sessionmd creates is always valid
+            # (one sessionmd creates is always valid)
+            _verify_frontmatter(new_text, path, parts.original_line(parts.frontmatter_end))
         new_text = digest.seal(new_text, salt)
     return CompileResult(
         path=path,
@@ -227,36 +219,6 @@ def compile_plan(
         previous=_previous(parts),
         old_map=parts.line_map,
     )
-
-
-def is_record(stripped: str) -> bool:
-    """``status: done`` in the frontmatter, read without the markdown parse."""
-    from sessionmd.plan.frontmatter import find_frontmatter
-
-    block = find_frontmatter(stripped)
-    if block is None or "status" not in block.yaml:
-        return False
-    import yaml
-
-    loader: Any = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
-    try:
-        data = yaml.load(block.yaml, Loader=loader)
-    except yaml.YAMLError:
-        return False
-    return isinstance(data, dict) and data.get("status") == "done"
-
-
-def quick_freshness(path: str, text: str, salt: str) -> Freshness | None:
-    """``current``/``record`` when known without a parse, else ``None`` (compile to know).
-
-    Raises ``PlanError`` for bad markers, like the full compile would.
-    """
-    if digest.is_current(text, salt):
-        return "current"
-    parts = split(text, path)
-    if is_record(parts.stripped):
-        return "record"
-    return None
 
 
 def freshness(result: CompileResult) -> Freshness:
@@ -273,7 +235,9 @@ def plan_json(result: CompileResult, written: bool) -> dict[str, Any]:
     data = result.estimate.to_json()
     for phase in data["phases"]:
         phase["line"] = result.file_line(phase["line"], written)
-    data["warnings"] = [str(result.located(d, written)) for d in result.diagnostics]
+    located = [result.located(d, written) for d in result.diagnostics]
+    data["warnings"] = [str(d) for d in located if d.code not in NOTE_CODES]
+    data["notes"] = [str(d) for d in located if d.code in NOTE_CODES]
     return {"path": result.path, **data}
 
 
@@ -297,7 +261,9 @@ def changes_since(result: CompileResult) -> list[str]:
         if not isinstance(old, dict):
             notes.append(f"Phase {number} is new ({phase.tokens.mid:,})")
         elif old.get("mid") != phase.tokens.mid:
-            notes.append(f"Phase {number} mid {old.get('mid')!s} -> {phase.tokens.mid:,}")
+            was = old.get("mid")
+            shown = f"{was:,}" if isinstance(was, int) else str(was)
+            notes.append(f"Phase {number} mid {shown} -> {phase.tokens.mid:,}")
     for number in old_phases:
         if str(number) not in new_phases:
             notes.append(f"Phase {number} is gone")
