@@ -298,6 +298,8 @@ def test_phase_keys() -> None:
         ("MVP Dashboard", "Fix Critical Gaps", False),
         ("Live Data Connection", "JSONL Parser & Data Layer", False),
         ("Historical Sessions", "Analytics", False),
+        ("Session Memory (Week 3-4)", "Machine Learning (Week 3-4)", False),
+        ("Step 2 of 3", "Step 2", True),
     ],
 )
 def test_title_similarity(a: str, b: str, same: bool) -> None:

@@ -166,7 +166,9 @@ def _excluded_by(text: str, patterns: Sequence[str]) -> str | None:
 
 
 def _words(title: str) -> list[str]:
-    words = (w for w in re.findall(r"\w+", title.casefold()) if w not in _STOP_WORDS)
+    """A title's words for comparing, without parentheses ("(Week 3-4)") and numbers."""
+    title = re.sub(r"\([^)]*\)|\[[^\]]*\]", " ", title.casefold())
+    words = (w for w in re.findall(r"\w+", title) if w not in _STOP_WORDS and not w.isdigit())
     return [w[:-1] if len(w) > 3 and w.endswith("s") else w for w in words]
 
 
