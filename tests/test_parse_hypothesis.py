@@ -203,7 +203,6 @@ phase_spec = st.fixed_dictionaries(
             max_size=3,
         ).map(" ".join),
         "duration": st.sampled_from(sorted(DURATIONS)),
-        "form": st.sampled_from(["##", "###", "####", "bold"]),
         "type": st.none() | st.sampled_from(["Implementation", "testing", "POLISH"]),
         "complexity": st.none() | st.sampled_from([0.9, 1.1, 1.25]),
         "confidence": st.none() | st.sampled_from(["LOW", "Medium", "high"]),
@@ -228,12 +227,13 @@ phase_spec = st.fixed_dictionaries(
 
 
 @settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
-@given(st.lists(phase_spec, max_size=8))
-def test_generated_plans_read_back(specs: list[dict[str, object]]) -> None:
+@given(st.lists(phase_spec, max_size=8), st.sampled_from(["##", "###", "####", "bold"]))
+def test_generated_plans_read_back(specs: list[dict[str, object]], form: str) -> None:
     """A plan rendered from known phases parses back to exactly those phases."""
     out = ["# Session 1: Generated", ""]
     for number, spec in enumerate(specs, 1):
         label = f"Phase {number}: {spec['title']}"
+        spec["form"] = form  # one form per plan: phases side by side, none inside another
         if spec["form"] == "bold":
             out.append(f"**{label}**{spec['duration']}")
         else:

@@ -252,7 +252,7 @@ def test_fences_comments_and_tables_hold_no_phases() -> None:
 
 
 def test_setext_headings_and_list_rules() -> None:
-    text = "Phase 1: Setext (1h)\n====================\n\n- item\n---\n\nPhase 2: B (2h)\n---\n"
+    text = "Phase 1: Setext (1h)\n====================\n\n- item\n---\n\nPhase 2: B (2h)\n===\n"
     plan = parse_plan(text, "p.md")
     assert [(p.number, p.line, p.block_after_line) for p in plan.phases] == [
         ("1", 1, 2),
@@ -373,3 +373,28 @@ def test_the_first_bad_value_in_the_file_is_reported() -> None:
     with pytest.raises(PlanError) as caught:
         parse_plan(text, "p.md")
     assert caught.value.line == 3
+
+
+def test_sub_phases_are_part_of_a_phase_with_a_duration() -> None:
+    text = plan_text(
+        """
+        ## Phase 1: Backend (2h)
+        ### Phase 1.1: Database (30 min)
+        ### Phase 1.2: API
+        **Phase 1.3: Auth** (1h)
+        ## Phase 2: Frontend
+        ### Phase 2.1: Pages (1h)
+        #### Phase 2.1.1: Home (15 min)
+        ### Phase 2.2: Styles
+        ## Phase 3: Docs
+        ### Phase 3.1: README
+        """
+    )
+    plan = parse_plan(text, "p.md")
+    assert [p.number for p in plan.phases] == ["1", "2.1", "2.2", "3"]
+    reasons = {d.line: d.message for d in plan.diagnostics if d.code == "skipped-heading"}
+    assert sorted(reasons) == [2, 3, 4, 5, 7, 10]
+    assert "part of Phase 1 at line 1" in reasons[2]
+    assert "a heading over Phases 2.1, 2.2, which are estimated instead" in reasons[5]
+    assert "part of Phase 2.1 at line 6" in reasons[7]
+    assert "part of Phase 3 at line 9" in reasons[10]

@@ -29,6 +29,10 @@ Rules (docs/readme/parse.md has the user's version):
   DONE) outside that section, with no unmarked mention of its own: a recap of a
   previous session. Inside the section holding the phases a done mark skips nothing:
   authors tick phases off during the session, and that must not change its estimate.
+* A phase inside another phase's section (``#### Phase 2.1`` under ``### Phase 2``) is
+  part of it when the outer phase has a duration (or none of them has one); an outer
+  phase with no duration over sub-phases with one is only their heading, and they are
+  the phases. Either way no work is counted twice.
 * A number seen more than once with a similar title (summary + breakdown) is one phase;
   its values are merged, and the primary occurrence (where the phase's block goes) is
   the one in the section that says the most about its phases, so all blocks land in one
@@ -129,6 +133,7 @@ class _Occurrence:
     errors: list[tuple[int, str]] = field(default_factory=list)
     skip: str | None = None
     tag_hours_line: int = 0
+    heading: int = -1  # index of its own heading (heading occurrences)
 
     @property
     def hours(self) -> tuple[float, float] | None:
@@ -258,9 +263,10 @@ def _classify_headings(doc: _Doc, exclude: Sequence[str]) -> None:
 def _occurrences(doc: _Doc, exclude: Sequence[str]) -> list[_Occurrence]:
     heading_lines = [h.line for h in doc.headings]
     found: list[_Occurrence] = []
-    for h in doc.headings:
+    for index, h in enumerate(doc.headings):
         if h.phase is not None:
             occ = _Occurrence("heading", h.line, h.last, h.end, h.parent, h.text, h.phase)
+            occ.heading = index
             if h.excluded_by is not None:
                 occ.skip = f"in a section excluded by {h.excluded_by!r}"
             elif h.other_work is not None:
@@ -338,6 +344,44 @@ def _read_tags(doc: _Doc, occs: list[_Occurrence]) -> None:
                     occ.errors.append((line, str(exc)))
                 if not had_hours and occ.tags.hours is not None:
                     occ.tag_hours_line = line
+
+
+def _nest(doc: _Doc, occs: list[_Occurrence]) -> None:
+    """Phases inside another phase's section (``#### Phase 2.1`` under ``### Phase 2``).
+
+    Estimating both would count the work twice. A parent with its own duration (or with
+    sub-phases that have none) is the phase, its sub-phases are part of it; a parent with
+    no duration over sub-phases that have one is a heading for them, and they are the
+    phases.
+    """
+    by_heading = {o.heading: o for o in occs if o.kind == "heading"}
+    kids: dict[int, list[_Occurrence]] = {}
+    for o in occs:
+        if o.skip is not None:
+            continue
+        i = o.parent
+        while i >= 0:
+            outer = by_heading.get(i)
+            if outer is not None and outer.skip is None:
+                kids.setdefault(id(outer), []).append(o)
+                break
+            i = doc.headings[i].parent
+    if not kids:
+        return
+    for outer in occs:  # outer phases first, so a skipped parent passes its reason on
+        inner = kids.get(id(outer))
+        if not inner:
+            continue
+        if outer.skip is not None:
+            reason = outer.skip
+        elif outer.hours is not None or all(k.hours is None for k in inner):
+            reason = f"part of Phase {outer.phase.number} at line {outer.line}"
+        else:
+            numbers = ", ".join(k.phase.number for k in inner)
+            outer.skip = f"a heading over Phases {numbers}, which are estimated instead"
+            continue
+        for k in inner:
+            k.skip = reason
 
 
 def _main_section(live: list[_Occurrence]) -> int | None:
@@ -540,6 +584,7 @@ def parse_plan(text: str, path: str, *, exclude: Sequence[str] = ()) -> Plan:
     _classify_headings(doc, patterns)
     occs = _occurrences(doc, patterns)
     _read_tags(doc, occs)
+    _nest(doc, occs)
     groups = _resolve(occs, doc.headings)
 
     # bad values count only in phases that are taken; the first one in the file is reported
