@@ -398,3 +398,25 @@ def test_sub_phases_are_part_of_a_phase_with_a_duration() -> None:
     assert "a heading over Phases 2.1, 2.2, which are estimated instead" in reasons[5]
     assert "part of Phase 2.1 at line 6" in reasons[7]
     assert "part of Phase 3 at line 9" in reasons[10]
+
+
+def test_only_sub_numbers_nest() -> None:
+    text = plan_text(
+        """
+        ## Phase 2: Frontend (1h)
+        ### Phase 3: Misplaced (1h)
+        ### Phase 21: Not a part (1h)
+        ### Phase 2B: A part (1h)
+        ### Recap
+        **Phase 1: Setup** (30 min)
+        ## Phase 1: Setup
+        """
+    )
+    plan = parse_plan(text, "p.md")
+    assert [(p.number, p.line, p.also_at, p.hours) for p in plan.phases] == [
+        ("2", 1, [], (1.0, 1.0)),
+        ("3", 2, [], (1.0, 1.0)),
+        ("21", 3, [], (1.0, 1.0)),
+        ("1", 7, [6], (0.5, 0.5)),
+    ]
+    assert plan.skipped_headings == [(4, "Phase 2B: A part (1h)")]

@@ -29,8 +29,8 @@ Rules (docs/readme/parse.md has the user's version):
   DONE) outside that section, with no unmarked mention of its own: a recap of a
   previous session. Inside the section holding the phases a done mark skips nothing:
   authors tick phases off during the session, and that must not change its estimate.
-* A phase inside another phase's section (``#### Phase 2.1`` under ``### Phase 2``) is
-  part of it when the outer phase has a duration (or none of them has one); an outer
+* A sub-phase inside its phase's section (``#### Phase 2.1`` or ``2B`` under ``### Phase
+  2``) is part of it when the outer phase has a duration (or none of them has one); an outer
   phase with no duration over sub-phases with one is only their heading, and they are
   the phases. Either way no work is counted twice.
 * A number seen more than once with a similar title (summary + breakdown) is one phase;
@@ -346,8 +346,14 @@ def _read_tags(doc: _Doc, occs: list[_Occurrence]) -> None:
                     occ.tag_hours_line = line
 
 
+def _sub_number(inner: str, outer: str) -> bool:
+    """``2.1`` and ``2B`` number parts of Phase ``2``; ``3`` or ``21`` do not."""
+    rest = inner[len(outer) :]
+    return inner.startswith(outer) and (rest.startswith(".") or (len(rest) == 1 and rest.isalpha()))
+
+
 def _nest(doc: _Doc, occs: list[_Occurrence]) -> None:
-    """Phases inside another phase's section (``#### Phase 2.1`` under ``### Phase 2``).
+    """Sub-phases inside their phase's section (``#### Phase 2.1`` under ``### Phase 2``).
 
     Estimating both would count the work twice. A parent with its own duration (or with
     sub-phases that have none) is the phase, its sub-phases are part of it; a parent with
@@ -362,7 +368,11 @@ def _nest(doc: _Doc, occs: list[_Occurrence]) -> None:
         i = o.parent
         while i >= 0:
             outer = by_heading.get(i)
-            if outer is not None and outer.skip is None:
+            if (
+                outer is not None
+                and outer.skip is None
+                and _sub_number(o.phase.key, outer.phase.key)
+            ):
                 kids.setdefault(id(outer), []).append(o)
                 break
             i = doc.headings[i].parent
