@@ -49,7 +49,7 @@ class PhaseLine:
 
 def phase_key(number: str) -> str:
     """Phase numbers compare as ``6B`` == ``6b`` and ``01`` == ``1``."""
-    return re.sub(r"^0+(?=\d)", "", number).upper()
+    return _ZEROS.sub("", number).upper()
 
 
 _OPEN = {"(": ")", "[": "]"}
@@ -57,6 +57,9 @@ _OPEN = {"(": ")", "[": "]"}
 _LABEL = re.compile(r"^\s*(?:est(?:imated?)?\.?|duration|time|tokens?)\s*[:=]?\s*", re.IGNORECASE)
 # "Setup — 30 min", "Setup - 1-1.5h", "Setup | 45 min", "Setup: 45 min": a last segment
 _TAIL_SEP = re.compile(r"\s+[-–—|]\s+|:\s+")
+_PARTS = re.compile(r"[,;]")
+_ZEROS = re.compile(r"^0+(?=\d)")
+_STATUS_TAIL = re.compile(r"(?:[✅✔✓☑]\ufe0f?|\bCOMPLETED?\b|\bDONE\b)\s*$")
 
 
 def _groups(text: str) -> list[tuple[int, int]]:
@@ -79,7 +82,8 @@ def _groups(text: str) -> list[tuple[int, int]]:
 
 def _take(part: str, found: PhaseLine) -> bool:
     """Read one comma-separated part as a duration or a token figure; False if neither."""
-    part = _LABEL.sub("", part, count=1)
+    if part.lstrip()[:1].isalpha():
+        part = _LABEL.sub("", part, count=1)
     try:
         hours = parse_hours(part)
     except DurationError as exc:
@@ -107,16 +111,16 @@ def _read_meta(text: str, found: PhaseLine) -> str:
     pos = 0
     if "(" in text or "[" in text:
         for start, end in _groups(text):
-            parts = re.split(r"[,;]", text[start + 1 : end - 1])
+            parts = _PARTS.split(text[start + 1 : end - 1])
             if any([_take(part, found) for part in parts]):
                 keep.append(text[pos:start])
                 pos = end
     keep.append(text[pos:])
     rest = "".join(keep)
-    segments = _TAIL_SEP.split(rest)
+    segments = _TAIL_SEP.split(rest) if any(c.isdigit() for c in rest) else [""]
     if segments[-1].strip():  # the whole rest, when it is only a duration, counts too
         probe = PhaseLine(number="", title="")
-        if all(_take(part, probe) for part in re.split(r"[,;]", segments[-1])):
+        if all(_take(part, probe) for part in _PARTS.split(segments[-1])):
             found.hours = found.hours or probe.hours
             found.author_tokens = found.author_tokens or probe.author_tokens
             found.error = found.error or probe.error
@@ -128,7 +132,7 @@ def _clean_title(text: str) -> str:
     text = " ".join(text.split())
     # trailing status marks ("✅", "✅ COMPLETED", "- DONE") are status, not title
     while True:
-        stripped = re.sub(r"(?:[✅✔✓☑]\ufe0f?|\bCOMPLETED?\b|\bDONE\b)\s*$", "", text)
+        stripped = _STATUS_TAIL.sub("", text)
         stripped = stripped.rstrip(_TITLE_JUNK)
         if stripped == text:
             break
