@@ -329,6 +329,8 @@ def test_title_similarity(a: str, b: str, same: bool) -> None:
         ("Historical Context", False),
         ("Future-proof design", False),
         ("Deliverables Completed", False),
+        ("The last phase", False),
+        ("Prior session work", True),
     ],
 )
 def test_sections_about_other_work(heading: str, other: bool) -> None:

@@ -63,7 +63,7 @@ __all__ = ["has_phases", "parse_plan"]
 _HINT = re.compile(r"phase\s+\d", re.IGNORECASE)
 # Section headings whose phases belong to another session.
 _OTHER_WORK = re.compile(
-    r"\bfuture\b(?![- ]?proof)|\b(?:previous|prior|past|earlier|last)\s+(?:sessions?|phases?|work)\b"
+    r"\bfuture\b(?![- ]?proof)|\b(?:previous|prior|past)\s+(?:sessions?|phases?|work)\b"
     r"|\bpost[- ]session\b|\bnext\s+sessions?\b|\broadmap\b|\bbacklog\b|\bout\s+of\s+scope\b"
     r"|\bdeferred\b|\blater\s+sessions?\b",
     re.IGNORECASE,
