@@ -296,3 +296,13 @@ def test_parallel_and_serial_compile_write_the_same_bytes(repo: Path, tmp_path: 
     for path in many.iterdir():
         assert path.read_bytes() == (serial / path.name).read_bytes()
     assert run("estimate", "--check", "--jobs", "2", "many").exit_code == 0
+
+
+def test_a_folder_without_plans_says_so(repo: Path) -> None:
+    empty = repo / "notes"
+    empty.mkdir()
+    (empty / "README.md").write_text("# Phase 1: not a plan file (1h)\n")
+    result = run("estimate", "--check", "notes")
+    assert result.exit_code == 0
+    assert result.stderr.startswith("sessionmd: no plans in notes")
+    assert (empty / "README.md").read_text() == "# Phase 1: not a plan file (1h)\n"

@@ -39,7 +39,15 @@ def _refs(plans: Sequence[Path]) -> list[PlanRef]:
 
             raise PlanError("no plans given and no plans folder here", str(folder))
         plans = [folder]
-    return collect(plans, cwd)
+    refs = collect(plans, cwd)
+    if not refs:
+        shown = " ".join(str(p) for p in plans)
+        click.echo(
+            f"sessionmd: no plans in {shown} (a folder yields *.md files whose name "
+            "contains 'plan', and files already holding sessionmd blocks)",
+            err=True,
+        )
+    return refs
 
 
 def _fail(failures: Sequence[Failure]) -> None:
