@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING, Any
 
 import click
 
-from sessionmd.cli.options import console, json_option
+from sessionmd.cli.options import bad_input_exits, console, json_option
 
 if TYPE_CHECKING:
     from sessionmd.plan.batch import Failure, Outcome, PlanRef
@@ -54,12 +54,6 @@ def _fail(failures: Sequence[Failure]) -> None:
     for failure in failures:
         click.echo(f"sessionmd: {failure}", err=True)
     sys.exit(2)
-
-
-def _guard() -> Any:
-    from sessionmd.cli.options import bad_input_exits
-
-    return bad_input_exits()
 
 
 @contextmanager
@@ -136,7 +130,7 @@ def estimate(
         sessionmd estimate --check plans/           # CI / pre-commit: exit 1 when stale
         sessionmd estimate --json --dry-run plans/SESSION_3_PLAN.md
     """
-    with _guard():
+    with bad_input_exits():
         refs = _refs(plans)
     if check:
         _run_check(refs, jobs, diff, as_json)
@@ -163,7 +157,7 @@ def estimate(
         elif write:
             from sessionmd.plan.write import write_atomic
 
-            with _guard():
+            with bad_input_exits():
                 write_atomic(_path_of(refs, result), result.new_text)
             states.append("written")
         else:
@@ -265,7 +259,7 @@ def check(plans: tuple[Path, ...], strict: bool, as_json: bool) -> None:
     from sessionmd.plan.batch import compile_all
     from sessionmd.plan.compile import NOTE_CODES
 
-    with _guard():
+    with bad_input_exits():
         refs = _refs(plans)
     results, failures = _split_outcomes(compile_all(refs))
     warnings = [
@@ -329,7 +323,7 @@ def strip(plans: tuple[Path, ...], to_stdout: bool, as_json: bool) -> None:
     from sessionmd.plan.write import read_plan, write_atomic
 
     stripped: list[tuple[PlanRef, str, int, bool]] = []
-    with _guard():
+    with bad_input_exits():
         for ref in _refs(plans):
             text = read_plan(ref.path)
             parts = split(text, ref.shown)
@@ -338,7 +332,7 @@ def strip(plans: tuple[Path, ...], to_stdout: bool, as_json: bool) -> None:
         for _, text, _, _ in stripped:
             sys.stdout.write(text)
         return
-    with _guard():
+    with bad_input_exits():
         for ref, text, _, changed in stripped:
             if changed:
                 write_atomic(ref.path, text)
