@@ -77,10 +77,12 @@ def _progress(count: int) -> Iterator[Callable[[int, int], None] | None]:
 def _unified(result: CompileResult) -> str:
     import difflib
 
+    from sessionmd.plan.blocks import lines_of
+
     return "".join(
         difflib.unified_diff(
-            result.old_text.splitlines(keepends=True),
-            result.new_text.splitlines(keepends=True),
+            lines_of(result.old_text),  # lines as sessionmd counts them (LF only)
+            lines_of(result.new_text),
             fromfile=f"a/{result.path}",
             tofile=f"b/{result.path}",
         )
@@ -149,7 +151,7 @@ def estimate(
         return
     write = not dry_run
     states: list[str] = []
-    for result in results:
+    for ref, result in zip(refs, results, strict=True):  # no failures: one result per plan
         if result.record:
             states.append("record")
         elif not result.changed:
@@ -158,7 +160,7 @@ def estimate(
             from sessionmd.plan.write import write_atomic
 
             with bad_input_exits():
-                write_atomic(_path_of(refs, result), result.new_text)
+                write_atomic(ref.path, result.new_text)
             states.append("written")
         else:
             states.append("would-write")
@@ -173,13 +175,6 @@ def estimate(
         click.echo(json.dumps(data, indent=2, ensure_ascii=False))
         return
     _show(results, states, write)
-
-
-def _path_of(refs: Sequence[PlanRef], result: CompileResult) -> Path:
-    for ref in refs:
-        if ref.shown == result.path:
-            return ref.path
-    return Path(result.path)
 
 
 def _show(results: Sequence[CompileResult], states: Sequence[str], write: bool) -> None:
