@@ -6,6 +6,7 @@ import json
 import os
 import re
 import shutil
+import subprocess
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -306,3 +307,18 @@ def test_a_folder_without_plans_says_so(repo: Path) -> None:
     assert result.exit_code == 0
     assert result.stderr.startswith("sessionmd: no plans in notes")
     assert (empty / "README.md").read_text() == "# Phase 1: not a plan file (1h)\n"
+
+
+@pytest.mark.skipif(shutil.which("patch") is None, reason="patch(1) is not installed")
+def test_diff_is_a_patch_that_applies(repo: Path) -> None:
+    plan = repo / "plans" / "tiny_plan.md"
+    original = "# Plan\n\n## Phase 1: A (1h)\nlast line without newline"
+    plan.write_text(original)
+    result = run("estimate", "--diff", "plans/tiny_plan.md")
+    assert "\\ No newline at end of file\n" in result.stdout
+    (repo / "change.patch").write_text(result.stdout)
+    assert run("estimate", "plans/tiny_plan.md").exit_code == 0
+    compiled = plan.read_text()
+    plan.write_text(original)
+    subprocess.run(["patch", "-s", "-p1", "-i", "change.patch"], cwd=repo, check=True)
+    assert plan.read_text() == compiled

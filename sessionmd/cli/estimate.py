@@ -79,13 +79,16 @@ def _unified(result: CompileResult) -> str:
 
     from sessionmd.plan.blocks import lines_of
 
+    lines = difflib.unified_diff(
+        lines_of(result.old_text),  # lines as sessionmd counts them (LF only)
+        lines_of(result.new_text),
+        fromfile=f"a/{result.path}",
+        tofile=f"b/{result.path}",
+    )
+    # as diff(1) and git say it, so the output stays a valid patch
     return "".join(
-        difflib.unified_diff(
-            lines_of(result.old_text),  # lines as sessionmd counts them (LF only)
-            lines_of(result.new_text),
-            fromfile=f"a/{result.path}",
-            tofile=f"b/{result.path}",
-        )
+        line if line.endswith("\n") else f"{line}\n\\ No newline at end of file\n"
+        for line in lines
     )
 
 
