@@ -87,8 +87,7 @@ def _unified(result: CompileResult) -> str:
     )
     # as diff(1) and git say it, so the output stays a valid patch
     return "".join(
-        line if line.endswith("\n") else f"{line}\n\\ No newline at end of file\n"
-        for line in lines
+        line if line.endswith("\n") else f"{line}\n\\ No newline at end of file\n" for line in lines
     )
 
 
