@@ -322,3 +322,21 @@ def test_diff_is_a_patch_that_applies(repo: Path) -> None:
     plan.write_text(original)
     subprocess.run(["patch", "-s", "-p1", "-i", "change.patch"], cwd=repo, check=True)
     assert plan.read_text() == compiled
+
+
+def test_folder_rerun_reports_current_plans_from_their_recorded_estimate(repo: Path) -> None:
+    """Current plans are not compiled again; their rows come from the recorded section."""
+    first = run("estimate", "plans").stdout.splitlines()
+    second = run("estimate", "plans").stdout.splitlines()
+    assert [line.replace(": written,", ": unchanged,") for line in first[:-1]] == second[:-1]
+    assert second[-1] == "4 plans: 4 unchanged"
+    # a hand edit inside a block breaks the digest: that plan is compiled and rewritten
+    plan = repo / "plans" / "SESSION_5_PLAN.md"
+    compiled = plan.read_text()
+    plan.write_text(compiled.replace("**Estimate**: ", "**Estimate**: 9", 1))
+    third = run("estimate", "plans").stdout
+    assert "plans/SESSION_5_PLAN.md: written," in third
+    assert plan.read_text() == compiled
+    # a record among them is said to be one, compiled or not
+    plan.write_text(compiled.replace("---\n", "---\nstatus: done\n", 1))
+    assert "plans/SESSION_5_PLAN.md: record (status: done)" in run("estimate", "plans").stdout

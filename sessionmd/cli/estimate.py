@@ -18,7 +18,7 @@ import click
 from sessionmd.cli.options import bad_input_exits, console, json_option
 
 if TYPE_CHECKING:
-    from sessionmd.plan.batch import Failure, Outcome, PlanRef
+    from sessionmd.plan.batch import Failure, Outcome, PlanRef, Recorded
     from sessionmd.plan.compile import CompileResult
 
 PROGRESS_MIN = 24  # plans to compile before a progress bar is worth showing
@@ -93,9 +93,10 @@ def _unified(result: CompileResult) -> str:
 
 def _split_outcomes(outcomes: Sequence[Outcome]) -> tuple[list[CompileResult], list[Failure]]:
     from sessionmd.plan.batch import Failure
+    from sessionmd.plan.compile import CompileResult
 
     failures = [o for o in outcomes if isinstance(o, Failure)]
-    results = [o for o in outcomes if not isinstance(o, Failure)]
+    results = [o for o in outcomes if isinstance(o, CompileResult)]
     return results, failures
 
 
@@ -139,66 +140,78 @@ def estimate(
     if check:
         _run_check(refs, jobs, diff, as_json)
         return
-    from sessionmd.plan.batch import compile_all
+    from sessionmd.plan.batch import Failure, Recorded, compile_all
+    from sessionmd.plan.compile import CompileResult
 
+    # A folder summary needs no details of a plan its digest shows current; --json and a
+    # single plan's table do.
+    skip_current = not as_json and len(refs) > 1
     with _progress(len(refs)) as progress:
-        outcomes = compile_all(refs, jobs, progress)
-    results, failures = _split_outcomes(outcomes)
+        outcomes = compile_all(refs, jobs, progress, skip_current=skip_current)
+    failures = [o for o in outcomes if isinstance(o, Failure)]
     if failures:
         _fail(failures)
+    done = [o for o in outcomes if not isinstance(o, Failure)]  # one per plan now
     if diff:
-        for result in results:
-            if result.changed:
-                click.echo(_unified(result), nl=False)
+        for outcome in done:
+            if isinstance(outcome, CompileResult) and outcome.changed:
+                click.echo(_unified(outcome), nl=False)
         return
-    write = not dry_run
     states: list[str] = []
-    for ref, result in zip(refs, results, strict=True):  # no failures: one result per plan
-        if result.record:
+    for ref, outcome in zip(refs, done, strict=True):
+        if outcome.record:
             states.append("record")
-        elif not result.changed:
+        elif isinstance(outcome, Recorded) or not outcome.changed:
             states.append("unchanged")
-        elif write:
+        elif not dry_run:
             from sessionmd.plan.write import write_atomic
 
             with bad_input_exits():
-                write_atomic(ref.path, result.new_text)
+                write_atomic(ref.path, outcome.new_text)
             states.append("written")
         else:
             states.append("would-write")
-    written = write
-    if as_json:
+    results = [o for o in done if isinstance(o, CompileResult)]
+    if as_json:  # every outcome was compiled
         from sessionmd.plan.compile import plan_json
 
         data = [
-            {**plan_json(result, written and state == "written"), "state": state}
+            {**plan_json(result, state == "written"), "state": state}
             for result, state in zip(results, states, strict=True)
         ]
         click.echo(json.dumps(data, indent=2, ensure_ascii=False))
         return
-    _show(results, states, write)
+    _show(done, states)
 
 
-def _show(results: Sequence[CompileResult], states: Sequence[str], write: bool) -> None:
+def _show(outcomes: Sequence[CompileResult | Recorded], states: Sequence[str]) -> None:
     from sessionmd.cli import estimate_view as view
+    from sessionmd.plan.compile import CompileResult
 
     out = console()
-    rows = list(zip(results, states, strict=True))
-    if out.is_terminal:
-        if len(rows) == 1:
-            result, state = rows[0]
-            for item in view.rich_plan(result, state, write and state == "written"):
+    if len(outcomes) == 1:
+        result, state = outcomes[0], states[0]
+        assert isinstance(result, CompileResult)  # a single plan is always compiled
+        written = state == "written"
+        if out.is_terminal:
+            for item in view.rich_plan(result, state, written):
                 out.print(item)
         else:
-            out.print(view.rich_rows(rows))
+            for line in view.plain_plan(result, state, written):
+                click.echo(line)
+        return
+    rows = [
+        view.row_of(o, state)
+        if isinstance(o, CompileResult)
+        else view.row_of_recorded(o.path, o.section, state)
+        for o, state in zip(outcomes, states, strict=True)
+    ]
+    if out.is_terminal:
+        out.print(view.rich_rows(rows))
     else:
-        for result, state in rows:
-            if len(rows) == 1:
-                for line in view.plain_plan(result, state, write and state == "written"):
-                    click.echo(line)
-            else:
-                click.echo(view.plain_row(result, state))
-    if len(rows) > 1:
+        for row in rows:
+            click.echo(view.plain_row(row))
+    if rows:
         counts: dict[str, int] = {}
         for state in states:
             counts[state] = counts.get(state, 0) + 1

@@ -22,7 +22,7 @@ from sessionmd.estimate.model import EstimationModel, load_model
 from sessionmd.estimate.render import render_frontmatter, render_phase_block, render_total_block
 from sessionmd.plan import digest
 from sessionmd.plan.blocks import FRONTMATTER_SECTION, Split, split
-from sessionmd.plan.freshness import Freshness, salt_for
+from sessionmd.plan.freshness import Freshness, recorded_section, salt_for
 from sessionmd.plan.models import Diagnostic, Plan
 from sessionmd.plan.parse import parse_plan
 
@@ -112,24 +112,6 @@ def _remap(err: SessionmdError, path: str, parts: Split) -> SessionmdError:
     return err
 
 
-def _previous(parts: Split) -> dict[str, Any] | None:
-    """The estimate section the file holds now (for "what changed since the last run")."""
-    blocks = parts.blocks_by_kind.get(f"frontmatter:{FRONTMATTER_SECTION}")
-    if not blocks:
-        return None
-    import yaml
-
-    loader: Any = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
-    try:
-        data = yaml.load(blocks[0].text, Loader=loader)
-    except yaml.YAMLError:
-        return None
-    if isinstance(data, dict) and isinstance(data.get(FRONTMATTER_SECTION), dict):
-        section: dict[str, Any] = data[FRONTMATTER_SECTION]
-        return section
-    return None
-
-
 def _own_estimate_line(stripped: str) -> int:
     for number, line in enumerate(stripped.split("\n"), 1):
         if line.startswith(f"{FRONTMATTER_SECTION}:"):
@@ -216,7 +198,7 @@ def compile_plan(
         estimate=estimate,
         diagnostics=diagnostics,
         record=record,
-        previous=_previous(parts),
+        previous=recorded_section(parts),
         old_map=parts.line_map,
     )
 
