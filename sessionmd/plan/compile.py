@@ -119,21 +119,27 @@ def _own_estimate_line(stripped: str) -> int:
     return 1
 
 
-def _verify_frontmatter(text: str, path: str, line: int) -> None:
-    """The spliced frontmatter must still be YAML with our section in it."""
+def _verify_frontmatter(stripped: str, path: str, line: int) -> None:
+    """The user's frontmatter must still be YAML once the section is appended to it.
+
+    Probed with an empty section: whether a top-level key can follow the user's last
+    entry does not depend on its value, and loading the real one (thousands of phases in
+    a big plan) would cost more than the rest of the compile.
+    """
     from sessionmd.plan.frontmatter import find_frontmatter
 
-    block = find_frontmatter(text)
+    block = find_frontmatter(stripped)
     if block is None:
-        raise PlanError("could not place the estimate section in the frontmatter", path, 1)
+        return
     import yaml
 
+    probe = f"{block.yaml}# sessionmd:{FRONTMATTER_SECTION}:begin\n{FRONTMATTER_SECTION}: {{}}\n"
     loader: Any = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
     try:
-        data = yaml.load(block.yaml, Loader=loader)
+        data = yaml.load(probe, Loader=loader)
     except yaml.YAMLError:
         data = None
-    if not isinstance(data, dict) or FRONTMATTER_SECTION not in data:
+    if not isinstance(data, dict) or data.get(FRONTMATTER_SECTION) != {}:
         raise PlanError(
             "the frontmatter's last entry does not let sessionmd append its `estimate:` "
             "section (end the frontmatter with a plain `key: value` line)",
@@ -186,9 +192,8 @@ def compile_plan(
             digest=digest.PLACEHOLDER,
             path=path,
         )
-        if parts.has_frontmatter:
-            # (one sessionmd creates is always valid)
-            _verify_frontmatter(new_text, path, parts.original_line(parts.frontmatter_end))
+        if parts.has_frontmatter:  # (one sessionmd creates is always valid)
+            _verify_frontmatter(stripped, path, parts.original_line(parts.frontmatter_end))
         new_text = digest.seal(new_text, salt)
     return CompileResult(
         path=path,
