@@ -30,6 +30,12 @@ durations = st.sampled_from(
         " (",
         " )",
         " ((1h))",
+        " — 30 min",
+        " [45 min]",
+        " (Estimated: 1-2 hours)",
+        " - 3-2h",
+        " | ",
+        " [",
     ]
 )
 words = st.sampled_from(
@@ -185,6 +191,9 @@ DURATIONS = {
     " (1-1.5h)": (1.0, 1.5),
     " (2 hours, 10-12k tokens)": (2.0, 2.0),
     " (30-45 min)": (0.5, 0.75),
+    " — 30 min": (0.5, 0.5),
+    " [45 min]": (0.75, 0.75),
+    " (Estimated: 1-2 hours)": (1.0, 2.0),
 }
 phase_spec = st.fixed_dictionaries(
     {
@@ -194,7 +203,6 @@ phase_spec = st.fixed_dictionaries(
             max_size=3,
         ).map(" ".join),
         "duration": st.sampled_from(sorted(DURATIONS)),
-        "form": st.sampled_from(["##", "###", "####", "bold"]),
         "type": st.none() | st.sampled_from(["Implementation", "testing", "POLISH"]),
         "complexity": st.none() | st.sampled_from([0.9, 1.1, 1.25]),
         "confidence": st.none() | st.sampled_from(["LOW", "Medium", "high"]),
@@ -219,12 +227,13 @@ phase_spec = st.fixed_dictionaries(
 
 
 @settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
-@given(st.lists(phase_spec, max_size=8))
-def test_generated_plans_read_back(specs: list[dict[str, object]]) -> None:
+@given(st.lists(phase_spec, max_size=8), st.sampled_from(["##", "###", "####", "bold"]))
+def test_generated_plans_read_back(specs: list[dict[str, object]], form: str) -> None:
     """A plan rendered from known phases parses back to exactly those phases."""
     out = ["# Session 1: Generated", ""]
     for number, spec in enumerate(specs, 1):
         label = f"Phase {number}: {spec['title']}"
+        spec["form"] = form  # one form per plan: phases side by side, none inside another
         if spec["form"] == "bold":
             out.append(f"**{label}**{spec['duration']}")
         else:
