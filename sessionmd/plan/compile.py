@@ -257,7 +257,12 @@ def changes_since(result: CompileResult) -> list[str]:
     if previous.get("quota") != total.quota:
         notes.append(f"quota {previous.get('quota')} -> {total.quota}")
     if not notes:
-        notes.append("estimate unchanged" if not result.content_changed else "layout updated")
+        if result.content_changed:
+            notes.append("figures unchanged; the generated text's layout changed")
+        elif result.changed:
+            notes.append("estimate unchanged; only its digest was refreshed (new sessionmd code)")
+        else:
+            notes.append("estimate unchanged")
     return notes
 
 
