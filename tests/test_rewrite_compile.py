@@ -203,3 +203,17 @@ def test_generator_source_is_part_of_the_salt(
         assert digest.salt(None, None) == after
     finally:
         digest.generator_id.cache_clear()
+
+
+def test_new_code_with_the_same_figures_only_refreshes_the_digest() -> None:
+    from sessionmd.plan.compile import changes_since
+
+    text = REALWORLD[0].read_text(encoding="utf-8")
+    old = compile_plan("p.md", text, MODEL, CONFIG, digest.salt(b"old code", None)).new_text
+    again = compile_plan("p.md", old, MODEL, CONFIG, SALT)
+    assert again.changed
+    assert not again.content_changed
+    assert freshness(again) == "current"  # --check passes: the estimate is right
+    assert changes_since(again) == [
+        "estimate unchanged; only its digest was refreshed (new sessionmd code)"
+    ]
