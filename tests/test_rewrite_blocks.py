@@ -117,12 +117,12 @@ def test_apply_refuses_text_that_still_has_blocks() -> None:
         ("a\n<!-- sessionmd:total -->\nx\n", 2, "never closed"),
         ("a\nb\n<!-- /sessionmd:total -->\n", 3, "without its begin"),
         ("<!-- sessionmd:estimate phase=1 -->\n<!-- /sessionmd:total -->\n", 2, "still open"),
-        ("a\n<!-- sessionmd:bogus -->\n", 2, "unknown sessionmd marker"),
-        ("a\n<!--sessionmd:total-->\n", 2, "unknown sessionmd marker"),
+        ("a\n<!-- sessionmd:bogus -->\n", 2, "unknown or malformed sessionmd marker"),
+        ("a\n<!--sessionmd:total-->\n", 2, "unknown or malformed sessionmd marker"),
         ("---\n# sessionmd:estimate:begin\n# sessionmd:estimate:begin\n---\n", 3, "nested"),
         ("---\na: 1\n# sessionmd:estimate:begin\n---\n", 3, "never closed"),
         ("---\n# sessionmd:estimate:end\n---\n", 2, "without its begin"),
-        ("---\n# sessionmd:actuals:begin\n---\n", 2, "unknown sessionmd marker"),
+        ("---\n# sessionmd:actuals:begin\n---\n", 2, "unknown or malformed sessionmd marker"),
     ],
 )
 def test_bad_markers_name_path_and_line(text: str, line: int, words: str) -> None:

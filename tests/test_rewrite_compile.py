@@ -174,3 +174,46 @@ def test_the_section_is_appended_to_any_block_mapping(yaml_text: str) -> None:
     data = yaml.safe_load(new.split("---\n")[1])
     assert data["estimate"]["mid"] > 0
     assert new.startswith(f"---\n{yaml_text}# sessionmd:estimate:begin sha256=")
+
+
+def test_generator_source_is_part_of_the_salt(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A renderer changed without a version bump must not be vouched for by old digests."""
+    package = Path(digest.__file__).resolve().parent.parent
+    fake = tmp_path / "sessionmd"
+    for name in ("config.py", "quota.py", "errors.py"):
+        (fake / name).parent.mkdir(parents=True, exist_ok=True)
+        (fake / name).write_bytes((package / name).read_bytes())
+    for folder in ("plan", "estimate"):
+        (fake / folder).mkdir()
+        for source in (package / folder).glob("*.py"):
+            (fake / folder / source.name).write_bytes(source.read_bytes())
+    monkeypatch.setattr(digest, "__file__", str(fake / "plan" / "digest.py"))
+    digest.generator_id.cache_clear()
+    try:
+        before = digest.salt(None, None)
+        render = fake / "estimate" / "render.py"
+        render.write_text(render.read_text() + "\n# changed\n")
+        digest.generator_id.cache_clear()
+        assert digest.salt(None, None) != before
+        (fake / "plan" / "write.py").write_text("# not a generator module\n")
+        after = digest.salt(None, None)
+        digest.generator_id.cache_clear()
+        assert digest.salt(None, None) == after
+    finally:
+        digest.generator_id.cache_clear()
+
+
+def test_new_code_with_the_same_figures_only_refreshes_the_digest() -> None:
+    from sessionmd.plan.compile import changes_since
+
+    text = REALWORLD[0].read_text(encoding="utf-8")
+    old = compile_plan("p.md", text, MODEL, CONFIG, digest.salt(b"old code", None)).new_text
+    again = compile_plan("p.md", old, MODEL, CONFIG, SALT)
+    assert again.changed
+    assert not again.content_changed
+    assert freshness(again) == "current"  # --check passes: the estimate is right
+    assert changes_since(again) == [
+        "estimate unchanged; only its digest was refreshed (new sessionmd code)"
+    ]

@@ -19,11 +19,19 @@ from collections.abc import Callable, Sequence
 from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING, TypeAlias
+from typing import TYPE_CHECKING, Any, TypeAlias
 
 from sessionmd.config import find_root
 from sessionmd.errors import SessionmdError
-from sessionmd.plan.freshness import Freshness, quick_freshness, salt_for
+from sessionmd.plan import digest
+from sessionmd.plan.blocks import split
+from sessionmd.plan.freshness import (
+    Freshness,
+    is_record,
+    quick_freshness,
+    recorded_section,
+    salt_for,
+)
 from sessionmd.plan.write import read_plan
 
 if TYPE_CHECKING:
@@ -63,7 +71,17 @@ class Failure:
         return str(self.error())
 
 
-Outcome: TypeAlias = "CompileResult | Failure"
+@dataclass(frozen=True)
+class Recorded:
+    """A plan its digest shows to be current: its recorded estimate, no compile needed."""
+
+    path: str
+    section: dict[str, Any]
+    record: bool  # status: done
+
+
+Compiled: TypeAlias = "CompileResult | Failure"
+Outcome: TypeAlias = "CompileResult | Failure | Recorded"
 
 
 def _failure(err: SessionmdError) -> Failure:
@@ -150,7 +168,7 @@ def _fresh_run() -> None:
     _SALTS.clear()
 
 
-def _compile_ref(ref: PlanRef, text: str | None = None) -> Outcome:
+def _compile_ref(ref: PlanRef, text: str | None = None) -> Compiled:
     from sessionmd.plan.compile import compile_plan
 
     try:
@@ -162,7 +180,7 @@ def _compile_ref(ref: PlanRef, text: str | None = None) -> Outcome:
         return _failure(err)
 
 
-def _compile_job(job: tuple[PlanRef, str]) -> Outcome:
+def _compile_job(job: tuple[PlanRef, str]) -> Compiled:
     return _compile_ref(job[0], job[1])
 
 
@@ -179,13 +197,13 @@ Progress = Callable[[int, int], None]  # (plans done, plans in all)
 
 def _run(
     jobs: list[tuple[PlanRef, str]], processes: int | None, progress: Progress | None = None
-) -> list[Outcome]:
+) -> list[Compiled]:
     """Compile the jobs, in worker processes when ``processes`` (None: decide) says so."""
     if processes is None:
         cores = workers()
         processes = cores if len(jobs) >= PARALLEL_MIN and cores > 1 else 1
     processes = min(processes, len(jobs))
-    results: list[Outcome] = []
+    results: list[Compiled] = []
     if processes < 2:
         for job in jobs:
             results.append(_compile_job(job))
@@ -216,15 +234,44 @@ def _read_all(refs: Sequence[PlanRef]) -> tuple[list[tuple[PlanRef, str]], dict[
     return texts, failed
 
 
+def _recorded(ref: PlanRef, text: str) -> Recorded | None:
+    """The recorded estimate of a plan whose digest matches, else None."""
+    if not digest.is_current(text, salt_of(ref.root)):
+        return None
+    parts = split(text, ref.shown)
+    section = recorded_section(parts)
+    if section is None:
+        return None
+    return Recorded(ref.shown, section, is_record(parts.stripped))
+
+
 def compile_all(
-    refs: Sequence[PlanRef], processes: int | None = None, progress: Progress | None = None
+    refs: Sequence[PlanRef],
+    processes: int | None = None,
+    progress: Progress | None = None,
+    skip_current: bool = False,
 ) -> list[Outcome]:
-    """Every plan compiled (nothing written), in the order given."""
+    """Every plan compiled (nothing written), in the order given.
+
+    With ``skip_current``, a plan whose digest shows it current is not compiled: its
+    recorded estimate is given back instead (enough for a summary row, not for details).
+    """
     _fresh_run()
     texts, failed = _read_all(refs)
-    todo = [job for index, job in enumerate(texts) if index not in failed]
+    known: dict[int, Outcome] = dict(failed)
+    if skip_current:
+        for index, (ref, text) in enumerate(texts):
+            if index not in known:
+                try:
+                    recorded = _recorded(ref, text)
+                except SessionmdError as err:
+                    known[index] = _failure(err)
+                    continue
+                if recorded is not None:
+                    known[index] = recorded
+    todo = [job for index, job in enumerate(texts) if index not in known]
     done = iter(_run(todo, processes, progress))
-    return [failed[index] if index in failed else next(done) for index in range(len(refs))]
+    return [known[index] if index in known else next(done) for index in range(len(refs))]
 
 
 @dataclass(frozen=True)

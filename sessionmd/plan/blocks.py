@@ -42,7 +42,8 @@ from sessionmd.plan.models import Plan
 
 BOM = "\ufeff"
 FRONTMATTER_SECTION = "estimate"
-# Body block kinds and whether their begin marker carries attributes.
+# Block kinds sessionmd writes: HTML comment pairs in the body, YAML comment pairs in the
+# frontmatter. Any other ``sessionmd:`` marker is an error (a typo must not pass silently).
 BODY_KINDS = ("estimate", "total")
 FRONTMATTER_SECTIONS = (FRONTMATTER_SECTION,)
 DIGEST_ATTR = "sha256"
@@ -110,7 +111,7 @@ def newline_of(text: str) -> str:
 
 
 def _content(line: str) -> str:
-    """The line without its ending (``\n`` or ``\r\n``)."""
+    """The line without its ending (``\\n`` or ``\\r\\n``)."""
     if line.endswith("\n"):
         line = line[:-1]
     if line.endswith("\r"):
@@ -222,7 +223,9 @@ def split(text: str, path: str = "<plan>") -> Split:
             match = _FM_MARKER.fullmatch(_content(line))
             if match is None or match["kind"] not in FRONTMATTER_SECTIONS:
                 raise PlanError(
-                    f"unknown sessionmd marker {_content(line).strip()!r}", path, number
+                    f"unknown or malformed sessionmd marker {_content(line).strip()!r}",
+                    path,
+                    number,
                 )
             kind, edge = match["kind"], match["edge"]
             if edge == "begin":
@@ -282,7 +285,9 @@ def split(text: str, path: str = "<plan>") -> Split:
             found = begin or end
             kind = found["kind"] if found is not None else ""
             if kind not in BODY_KINDS:
-                raise PlanError(f"unknown sessionmd marker {content.strip()!r}", path, number)
+                raise PlanError(
+                    f"unknown or malformed sessionmd marker {content.strip()!r}", path, number
+                )
             if begin is not None:
                 if open_body is not None:
                     raise PlanError(

@@ -22,7 +22,7 @@ from sessionmd.estimate.model import EstimationModel, load_model
 from sessionmd.estimate.render import render_frontmatter, render_phase_block, render_total_block
 from sessionmd.plan import digest
 from sessionmd.plan.blocks import FRONTMATTER_SECTION, Split, split
-from sessionmd.plan.freshness import Freshness, salt_for
+from sessionmd.plan.freshness import Freshness, recorded_section, salt_for
 from sessionmd.plan.models import Diagnostic, Plan
 from sessionmd.plan.parse import parse_plan
 
@@ -112,24 +112,6 @@ def _remap(err: SessionmdError, path: str, parts: Split) -> SessionmdError:
     return err
 
 
-def _previous(parts: Split) -> dict[str, Any] | None:
-    """The estimate section the file holds now (for "what changed since the last run")."""
-    blocks = parts.blocks_by_kind.get(f"frontmatter:{FRONTMATTER_SECTION}")
-    if not blocks:
-        return None
-    import yaml
-
-    loader: Any = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
-    try:
-        data = yaml.load(blocks[0].text, Loader=loader)
-    except yaml.YAMLError:
-        return None
-    if isinstance(data, dict) and isinstance(data.get(FRONTMATTER_SECTION), dict):
-        section: dict[str, Any] = data[FRONTMATTER_SECTION]
-        return section
-    return None
-
-
 def _own_estimate_line(stripped: str) -> int:
     for number, line in enumerate(stripped.split("\n"), 1):
         if line.startswith(f"{FRONTMATTER_SECTION}:"):
@@ -137,21 +119,27 @@ def _own_estimate_line(stripped: str) -> int:
     return 1
 
 
-def _verify_frontmatter(text: str, path: str, line: int) -> None:
-    """The spliced frontmatter must still be YAML with our section in it."""
+def _verify_frontmatter(stripped: str, path: str, line: int) -> None:
+    """The user's frontmatter must still be YAML once the section is appended to it.
+
+    Probed with an empty section: whether a top-level key can follow the user's last
+    entry does not depend on its value, and loading the real one (thousands of phases in
+    a big plan) would cost more than the rest of the compile.
+    """
     from sessionmd.plan.frontmatter import find_frontmatter
 
-    block = find_frontmatter(text)
+    block = find_frontmatter(stripped)
     if block is None:
-        raise PlanError("could not place the estimate section in the frontmatter", path, 1)
+        return
     import yaml
 
+    probe = f"{block.yaml}# sessionmd:{FRONTMATTER_SECTION}:begin\n{FRONTMATTER_SECTION}: {{}}\n"
     loader: Any = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
     try:
-        data = yaml.load(block.yaml, Loader=loader)
+        data = yaml.load(probe, Loader=loader)
     except yaml.YAMLError:
         data = None
-    if not isinstance(data, dict) or FRONTMATTER_SECTION not in data:
+    if not isinstance(data, dict) or data.get(FRONTMATTER_SECTION) != {}:
         raise PlanError(
             "the frontmatter's last entry does not let sessionmd append its `estimate:` "
             "section (end the frontmatter with a plain `key: value` line)",
@@ -204,9 +192,8 @@ def compile_plan(
             digest=digest.PLACEHOLDER,
             path=path,
         )
-        if parts.has_frontmatter:
-            # (one sessionmd creates is always valid)
-            _verify_frontmatter(new_text, path, parts.original_line(parts.frontmatter_end))
+        if parts.has_frontmatter:  # (one sessionmd creates is always valid)
+            _verify_frontmatter(stripped, path, parts.original_line(parts.frontmatter_end))
         new_text = digest.seal(new_text, salt)
     return CompileResult(
         path=path,
@@ -216,7 +203,7 @@ def compile_plan(
         estimate=estimate,
         diagnostics=diagnostics,
         record=record,
-        previous=_previous(parts),
+        previous=recorded_section(parts),
         old_map=parts.line_map,
     )
 
@@ -270,7 +257,12 @@ def changes_since(result: CompileResult) -> list[str]:
     if previous.get("quota") != total.quota:
         notes.append(f"quota {previous.get('quota')} -> {total.quota}")
     if not notes:
-        notes.append("estimate unchanged" if not result.content_changed else "layout updated")
+        if result.content_changed:
+            notes.append("figures unchanged; the generated text's layout changed")
+        elif result.changed:
+            notes.append("estimate unchanged; only its digest was refreshed (new sessionmd code)")
+        else:
+            notes.append("estimate unchanged")
     return notes
 
 

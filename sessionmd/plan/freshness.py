@@ -12,7 +12,7 @@ from typing import Any, Literal
 
 from sessionmd.config import CONFIG_FILE, ProjectConfig
 from sessionmd.plan import digest
-from sessionmd.plan.blocks import split
+from sessionmd.plan.blocks import FRONTMATTER_SECTION, Split, split
 
 Freshness = Literal["current", "record", "stale", "missing"]
 
@@ -56,4 +56,22 @@ def quick_freshness(path: str, text: str, salt: str) -> Freshness | None:
     parts = split(text, path)
     if is_record(parts.stripped):
         return "record"
+    return None
+
+
+def recorded_section(parts: Split) -> dict[str, Any] | None:
+    """The ``estimate:`` section the file holds now, as data (None when it has none)."""
+    blocks = parts.blocks_by_kind.get(f"frontmatter:{FRONTMATTER_SECTION}")
+    if not blocks:
+        return None
+    import yaml
+
+    loader: Any = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+    try:
+        data = yaml.load(blocks[0].text, Loader=loader)
+    except yaml.YAMLError:
+        return None
+    if isinstance(data, dict) and isinstance(data.get(FRONTMATTER_SECTION), dict):
+        section: dict[str, Any] = data[FRONTMATTER_SECTION]
+        return section
     return None
