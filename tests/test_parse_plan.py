@@ -244,11 +244,15 @@ def test_fences_comments_and_tables_hold_no_phases() -> None:
         |-------|------|
         | **Phase 5: In a table** | 1h |
 
+        Phase | Time
+        ------|-----
+        **Phase 4: In a table without pipes** | 1h
+
         ### Phase 1: Real (1h)
         """
     )
     plan = parse_plan(text, "p.md")
-    assert [(p.number, p.line) for p in plan.phases] == [("1", 18)]
+    assert [(p.number, p.line) for p in plan.phases] == [("1", 22)]
 
 
 def test_setext_headings_and_list_rules() -> None:

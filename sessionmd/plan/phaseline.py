@@ -165,8 +165,11 @@ def match_heading_phase(text: str) -> PhaseLine | None:
 
 
 def match_bold_phase(line: str) -> PhaseLine | None:
-    """A paragraph's first line that opens with a bold ``**Phase N: Title**``, or ``None``."""
+    """A paragraph line that opens with a bold ``**Phase N: Title**``, or ``None``.
+
+    A table row without its leading pipe (``**Phase 1: Gaps** | 6k | 8k``) is no phase.
+    """
     m = _BOLD.match(line)
-    if not m:
+    if not m or "|" in m.group("after"):
         return None
     return _from_label(m.group("inner").strip(), m.group("after"), line)
