@@ -15,7 +15,7 @@ import pickle
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 
-from sessionmd.usage.dedupe import FileInfo, State
+from sessionmd.usage.dedupe import FileInfo, State, split_packed
 from sessionmd.usage.discover import Discovery, Transcript
 from sessionmd.usage.scan import FileScan, Problem, scan_file
 
@@ -96,7 +96,7 @@ def _run(state: State, jobs: Sequence[Job], now_ms: int | None) -> list[tuple[in
 
 def _child(conn: object, state: State, jobs: Sequence[Job], now_ms: int | None) -> None:
     done = _run(state, jobs, now_ms)
-    payload = pickle.dumps((state.models, state.main, state.prog, done), protocol=5)
+    payload = pickle.dumps((state.export(), done), protocol=5)
     conn.send_bytes(payload)  # type: ignore[attr-defined]
     conn.close()  # type: ignore[attr-defined]
 
@@ -151,9 +151,10 @@ def execute(state: State, jobs: Sequence[Job], now_ms: int | None, processes: in
         proc.start()
         send.close()
         done = _run(state, mine, now_ms)
-        models, main, prog, their_done = pickle.loads(recv.recv_bytes())
+        (models, keys, blob, pkeys, pblob), their_done = pickle.loads(recv.recv_bytes())
         proc.join()
-        state.merge(State(files=state.files, models=models, main=main, prog=prog))
+        state.merge(models, split_packed(keys, blob), split_packed(pkeys, pblob))
+        del keys, blob, pkeys, pblob
         done += their_done
         stats.processes = 2
     else:
