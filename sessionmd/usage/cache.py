@@ -10,7 +10,7 @@ times only, never transcript text.
 Two files per set of data dirs: ``usage-v<N>-<hash>.bin`` (everything) and
 ``recent-v<N>-<hash>.bin`` (the file table and only the winners the latest 5-hour block
 needs, which the status line reads). Layout: an 8-byte magic with the version, a msgpack
-header (tables, counts, CRC-32 of the winners), the keys as one msgpack list, then the
+header (tables, counts, CRC-32 of the winners), the keys as length-prefixed msgpack lists, then the
 packed winners back to back (``scan.PACK``, 82 bytes each). Written and read in sections, so
 saving never holds a second copy of the state in memory.
 Both are written to a temporary file and renamed into place, so two processes at once only
@@ -24,7 +24,7 @@ import contextlib
 import os
 import struct
 import zlib
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from pathlib import Path
 from typing import BinaryIO, NamedTuple
 
@@ -33,7 +33,7 @@ import msgspec
 from sessionmd.usage.dedupe import FileInfo, State
 from sessionmd.usage.scan import PACK
 
-VERSION = 3
+VERSION = 4
 MAGIC = b"SMDUSE\x00" + bytes([VERSION])
 _SIZE = PACK.size
 _LEN = struct.Struct(">I")
@@ -47,7 +47,7 @@ class _Header(msgspec.Struct, array_like=True, tag="sessionmd-usage"):
     models: list[str]
     n_main: int
     n_prog: int
-    keys_bytes: int
+    keys_bytes: int  # unused (0): keys follow in length-prefixed batches
     crc: int  # CRC-32 of the packed winners
     window_start_ms: int = 0  # recent file only: the latest block's first entry
     problems: list[tuple[str, int, str]] = []  # bad lines already read (for --verbose)
@@ -78,8 +78,9 @@ class Loaded(NamedTuple):
     checked_ms: int
 
 
-def _batches(values: list[bytes]) -> list[bytes]:
-    return [b"".join(values[n : n + _BATCH]) for n in range(0, len(values), _BATCH)]
+def _batches(values: list[bytes]) -> Iterator[bytes]:
+    for n in range(0, len(values), _BATCH):
+        yield b"".join(values[n : n + _BATCH])
 
 
 def dump(
@@ -94,7 +95,7 @@ def dump(
     """Write the state (or only ``main`` as its winners, for the recent file) to ``out``."""
     main_t = state.main if main is None else main
     prog_t = state.prog if main is None else {}
-    keys = _encoder.encode([*main_t, *prog_t])
+    keys = [*main_t, *prog_t]
     values = [*main_t.values(), *prog_t.values()]
     crc = 0
     for chunk in _batches(values):
@@ -107,7 +108,7 @@ def dump(
             state.models,
             len(main_t),
             len(prog_t),
-            len(keys),
+            0,
             crc,
             window_start_ms,
             state.problems,
@@ -118,8 +119,10 @@ def dump(
     out.write(MAGIC)
     out.write(_LEN.pack(len(header)))
     out.write(header)
-    out.write(keys)
-    del keys
+    for n in range(0, len(keys), _BATCH):
+        part = _encoder.encode(keys[n : n + _BATCH])
+        out.write(_LEN.pack(len(part)))
+        out.write(part)
     for chunk in _batches(values):
         out.write(chunk)
 
@@ -149,23 +152,30 @@ def load(src: BinaryIO, roots: Sequence[str]) -> Loaded | None:
         head = _header.decode(src.read(size))
         if head.version != VERSION or head.roots != list(roots):
             return None
-        keys = _keys.decode(src.read(head.keys_bytes))
         count = head.n_main + head.n_prog
+        keys: list[str] = []
+        while len(keys) < count:
+            (size,) = _LEN.unpack(src.read(_LEN.size))
+            keys.extend(_keys.decode(src.read(size)))
         if len(keys) != count:
             return None
-        blob = src.read(count * _SIZE)
-        if len(blob) != count * _SIZE or src.read(1) or zlib.crc32(blob) != head.crc:
+        nfiles, nmodels = len(head.files), len(head.models)
+        values: list[bytes] = []
+        crc = 0
+        for start in range(0, count, _BATCH):
+            n = min(_BATCH, count - start)
+            blob = src.read(n * _SIZE)
+            if len(blob) != n * _SIZE:
+                return None
+            crc = zlib.crc32(blob, crc)
+            for v in PACK.iter_unpack(blob):
+                if v[9] >= nfiles or v[10] >= nmodels:
+                    return None  # points outside its own tables: foreign or damaged
+            values.extend(blob[k * _SIZE : (k + 1) * _SIZE] for k in range(n))
+        if src.read(1) or crc != head.crc:
             return None
     except (OSError, struct.error, msgspec.DecodeError, msgspec.ValidationError):
         return None
-    nfiles, nmodels = len(head.files), len(head.models)
-    if count and (
-        max(v[9] for v in PACK.iter_unpack(blob)) >= nfiles
-        or max(v[10] for v in PACK.iter_unpack(blob)) >= nmodels
-    ):
-        return None  # points outside its own tables: foreign or damaged
-    values = [blob[n * _SIZE : (n + 1) * _SIZE] for n in range(count)]
-    del blob
     main = dict(zip(keys[: head.n_main], values[: head.n_main], strict=True))
     prog = dict(zip(keys[head.n_main :], values[head.n_main :], strict=True))
     state = State(files=head.files, models=list(head.models), main=main, prog=prog)

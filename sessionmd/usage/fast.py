@@ -67,6 +67,7 @@ def _roots(
     roots: list[str] = []
     seen: set[str] = set()
     for base in list(data_dirs) if data_dirs else config_dirs(env, home):
+        base = Path(os.path.abspath(base))  # cache keys and file paths must not depend on cwd
         projects = base / "projects"
         if not projects.is_dir() and data_dirs and base.name == "projects" and base.is_dir():
             projects = base
