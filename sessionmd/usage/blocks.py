@@ -15,6 +15,7 @@ from datetime import date, datetime, timedelta, tzinfo
 
 from sessionmd.usage import pricing
 from sessionmd.usage.api import HOUR_MS, UTC, UsageResult, from_ms, to_ms
+from sessionmd.usage.dedupe import unpack
 from sessionmd.usage.models import Block, TokenCounts
 from sessionmd.usage.report import SYNTHETIC, day_of, iso_ms, project_matcher
 
@@ -81,22 +82,35 @@ def report_blocks(
     files = result.state.files
     models = result.state.models
     keep = [match(f.project) for f in files]
-    picked = []
-    for _key, v, _progress in result.winners():
+    # The blocks view has no mirror lines: the ordinary winners are all there is. Only the
+    # packed bytes are kept and sorted (by one integer each), so the pass stays small.
+    rank = [0] * len(files)
+    for n, idx in enumerate(sorted(range(len(files)), key=lambda i: files[i].path)):
+        rank[idx] = n
+    picked: list[bytes] = []
+    for packed in result.state.main.values():
+        v = unpack(packed)
         if not keep[v[7]]:
             continue
         if since or until:
             d = day(v[0])
             if d < lo or d > hi:
                 continue
-        picked.append((v[0], v[5], v[7], v))
-    # Time order; equal times in (path, offset) order, as ccusage reads them.
-    picked.sort(key=lambda p: (p[0], files[p[2]].path, p[1]))
+        picked.append(packed)
+
+    def order(packed: bytes) -> int:
+        # Time order; equal times in (path, offset) order, as ccusage reads them.
+        v = unpack(packed)
+        return (v[0] << 72) | (rank[v[7]] << 48) | v[5]
+
+    picked.sort(key=order)
     dur = round(session_hours * HOUR_MS)
     now_ms = to_ms(now)
     out: list[BlockSummary] = []
     cur: BlockSummary | None = None
-    for ts, _off, _file, v in picked:
+    for packed in picked:
+        v = unpack(packed)
+        ts = v[0]
         if cur is None or ts - cur.start_ms > dur or ts - cur.last_ms > dur:
             if cur is not None:
                 _close(cur, now_ms, dur)
