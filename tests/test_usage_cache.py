@@ -6,7 +6,7 @@ import json
 import multiprocessing
 import os
 import shutil
-from datetime import datetime, timezone
+from datetime import datetime, timedelta, timezone
 from pathlib import Path
 from typing import Any
 
@@ -204,3 +204,26 @@ def test_status_fast_path_sees_appended_lines(tmp_path: Path) -> None:
     assert second.active.tokens.output == 45  # the larger copy of m1 replaced the first
     full = load_usage(data_dirs=[root], env={}, cache_dir=None, now=now, view="blocks")
     assert sum(e.tokens.output for e in full.entries if e.timestamp >= second.window_start) == 45
+
+
+def test_status_fast_path_stats_idle_files_once_a_minute(tmp_path: Path) -> None:
+    """Between full checks only recently active transcripts are stat'ed (speed)."""
+    root, cache = tmp_path / "claude", tmp_path / "cache"
+    hot = write_session(root, "p", "hot", [assistant_line(ts="2026-01-10T20:10:00.000Z", mid="h1")])
+    idle = write_session(
+        root, "p", "idle", [assistant_line(ts="2026-01-09T08:00:00.000Z", mid="i1")]
+    )
+    long_ago = datetime(2026, 1, 9, 8, tzinfo=timezone.utc).timestamp()
+    os.utime(idle, (long_ago, long_ago))
+    now = datetime(2026, 1, 10, 21, 0, tzinfo=timezone.utc)
+    assert load_recent(data_dirs=[root], env={}, cache_dir=cache, now=now).path == "full"
+    with idle.open("a", encoding="utf-8") as fh:
+        fh.write(assistant_line(ts="2026-01-10T20:30:00.000Z", mid="i2", out=7) + "\n")
+    with hot.open("a", encoding="utf-8") as fh:
+        fh.write(assistant_line(ts="2026-01-10T20:20:00.000Z", mid="h2", out=5) + "\n")
+    soon = load_recent(data_dirs=[root], env={}, cache_dir=cache, now=now + timedelta(seconds=10))
+    assert soon.path == "recent-cache"
+    assert sorted(e.message_id or "" for e in soon.entries) == ["h1", "h2"]
+    later = load_recent(data_dirs=[root], env={}, cache_dir=cache, now=now + timedelta(seconds=70))
+    assert later.path == "recent-cache"
+    assert sorted(e.message_id or "" for e in later.entries) == ["h1", "h2", "i2"]
