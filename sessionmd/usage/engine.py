@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import gc
 import os
-import pickle
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
@@ -101,6 +100,7 @@ _BATCH = 8192  # winners per message from a worker
 
 def _child(conn: Any, state: State, jobs: Sequence[Job], now_ms: int | None) -> None:
     """Scan, then send the winners back in batches (never one huge pickle in memory)."""
+    import pickle
     done = _run(state, jobs, now_ms)
     conn.send_bytes(pickle.dumps((state.models, done), protocol=5))
     for table in (state.main, state.prog):
@@ -115,6 +115,7 @@ def _child(conn: Any, state: State, jobs: Sequence[Job], now_ms: int | None) -> 
 
 def _receive(conn: Any, state: State) -> list[tuple[int, FileScan]]:
     """Merge a worker's batches as they arrive; return its per-file results."""
+    import pickle  # here: the status line's path never forks, so never needs it
     models, done = pickle.loads(conn.recv_bytes())
     for mirrors in (False, True):
         count = pickle.loads(conn.recv_bytes())
