@@ -235,10 +235,6 @@ def recent_winners(state: State, now_ms: int, hours: float = 5) -> tuple[int, di
     return anchor, {k: v for k, v in main.items() if ts_of(v) >= keep_from}
 
 
-def _floor_hour(ms: int) -> int:
-    return ms - ms % HOUR_MS
-
-
 def build_blocks(
     entries: Sequence[UsageEntry], now: datetime, session_hours: float = 5
 ) -> list[Block]:
