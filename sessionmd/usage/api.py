@@ -212,27 +212,23 @@ def load_usage(
 
 
 def recent_winners(state: State, now_ms: int, hours: float = 5) -> tuple[int, dict[str, bytes]]:
-    """The first entry of the latest block, and the (blocks-view) winners the status line needs.
+    """The start of the current chain of blocks, and the (blocks-view) winners since then.
 
-    Blocks are decided in time order, and the latest block starts at its first entry's hour:
-    entries before that entry cannot change it or any later block. The winners kept reach
-    one block further back, so that late copies of a message there still deduplicate.
+    A chain starts after a pause longer than a block, so no entry before it can change the
+    active block, and nothing lies in the ``hours`` before its start: callers (the status
+    line) rely on both. Continuous use makes a long chain; the status line then reads more.
     """
-    del now_ms  # the latest block is found from the data; ``now`` only decides isActive
+    del now_ms  # the chain is found from the data; ``now`` only decides isActive
     dur = int(hours * HOUR_MS)
     main = state.main
     stamps = sorted(ts_of(v) for v in main.values())
     if not stamps:
         return 0, {}
-    anchor = start = last = stamps[0]
-    start -= start % HOUR_MS
-    for ts in stamps:
-        if ts - start > dur or ts - last > dur:
-            start = ts - ts % HOUR_MS
-            anchor = ts
-        last = ts
-    keep_from = anchor - dur
-    return anchor, {k: v for k, v in main.items() if ts_of(v) >= keep_from}
+    start = len(stamps) - 1
+    while start > 0 and stamps[start] - stamps[start - 1] <= dur:
+        start -= 1
+    chain = stamps[start]
+    return chain, {k: v for k, v in main.items() if ts_of(v) >= chain}
 
 
 def build_blocks(

@@ -50,7 +50,11 @@ HOT_MS = 6 * 3_600_000  # between full checks, files changed this recently are s
 
 @dataclass(slots=True)
 class RecentUsage:
-    """The entries of the current chain of blocks (sorted), its blocks and the active one."""
+    """The entries of the current chain of blocks (sorted), its blocks and the active one.
+
+    ``entries`` hold every message from ``window_start`` on, and there is none in the
+    ``session_hours`` before it (a chain starts after such a pause).
+    """
 
     entries: list[UsageEntry]
     blocks: list[Block]
