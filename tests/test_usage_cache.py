@@ -227,3 +227,36 @@ def test_status_fast_path_stats_idle_files_once_a_minute(tmp_path: Path) -> None
     later = load_recent(data_dirs=[root], env={}, cache_dir=cache, now=now + timedelta(seconds=70))
     assert later.path == "recent-cache"
     assert sorted(e.message_id or "" for e in later.entries) == ["h1", "h2", "i2"]
+
+
+def test_recent_window_is_the_current_chain_cut_at_eight_days(tmp_path: Path) -> None:
+    from sessionmd.usage.api import HISTORY_MS, recent_winners
+
+    root = tmp_path / "claude"
+    t0 = datetime(2026, 1, 1, tzinfo=timezone.utc)
+    stamps = [t0 + timedelta(hours=h) for h in (0, 1, 8, 9, 12)]  # a 7-hour pause after 1h
+    lines = [
+        assistant_line(ts=t.strftime("%Y-%m-%dT%H:%M:%S.000Z"), mid=f"m{n}", rid=f"r{n}")
+        for n, t in enumerate(stamps)
+    ]
+    write_session(root, "p", "s", lines)
+    state = _load(root, None, "blocks").state
+    start, winners = recent_winners(state, 0)
+    assert start == int(stamps[2].timestamp() * 1000)
+    assert sorted(k.split("\x00")[0] for k in winners) == ["m2", "m3", "m4"]
+    # Hourly use for 20 days: no pause, so the chain is cut 8 days before the last entry.
+    busy = tmp_path / "busy"
+    hourly = [t0 + timedelta(hours=h) for h in range(20 * 24)]
+    write_session(
+        busy,
+        "p",
+        "s",
+        [
+            assistant_line(ts=t.strftime("%Y-%m-%dT%H:%M:%S.000Z"), mid=f"b{n}", rid=f"r{n}")
+            for n, t in enumerate(hourly)
+        ],
+    )
+    start, winners = recent_winners(_load(busy, None, "blocks").state, 0)
+    last = int(hourly[-1].timestamp() * 1000)
+    assert last - HISTORY_MS <= start < last - HISTORY_MS + 3_600_000
+    assert len(winners) == 8 * 24 + 1

@@ -211,12 +211,17 @@ def load_usage(
     return UsageResult(view, stats.problems, stats, list(found.roots), state)
 
 
+HISTORY_MS = 8 * 24 * HOUR_MS  # the recent cache reaches back at most this far
+
+
 def recent_winners(state: State, now_ms: int, hours: float = 5) -> tuple[int, dict[str, bytes]]:
     """The start of the current chain of blocks, and the (blocks-view) winners since then.
 
     A chain starts after a pause longer than a block, so no entry before it can change the
-    active block, and nothing lies in the ``hours`` before its start: callers (the status
-    line) rely on both. Continuous use makes a long chain; the status line then reads more.
+    active block, and nothing lies in the ``hours`` before its start: the status line relies
+    on both. Continuous use (no such pause) would make the chain the whole history, so it is
+    cut to start within the last 8 days; every window the status line looks at (5-hour
+    block, 7-day week) then still lies after the cut, where the entries are complete.
     """
     del now_ms  # the chain is found from the data; ``now`` only decides isActive
     dur = int(hours * HOUR_MS)
@@ -224,8 +229,9 @@ def recent_winners(state: State, now_ms: int, hours: float = 5) -> tuple[int, di
     stamps = sorted(ts_of(v) for v in main.values())
     if not stamps:
         return 0, {}
+    floor = stamps[-1] - HISTORY_MS
     start = len(stamps) - 1
-    while start > 0 and stamps[start] - stamps[start - 1] <= dur:
+    while start > 0 and stamps[start] - stamps[start - 1] <= dur and stamps[start - 1] >= floor:
         start -= 1
     chain = stamps[start]
     return chain, {k: v for k, v in main.items() if ts_of(v) >= chain}

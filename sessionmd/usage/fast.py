@@ -53,7 +53,8 @@ class RecentUsage:
     """The entries of the current chain of blocks (sorted), its blocks and the active one.
 
     ``entries`` hold every message from ``window_start`` on, and there is none in the
-    ``session_hours`` before it (a chain starts after such a pause).
+    ``session_hours`` before it (a chain starts after such a pause) unless the chain was cut
+    at 8 days (``api.recent_winners``).
     """
 
     entries: list[UsageEntry]
