@@ -260,3 +260,26 @@ def test_recent_window_is_the_current_chain_cut_at_eight_days(tmp_path: Path) ->
     last = int(hourly[-1].timestamp() * 1000)
     assert last - HISTORY_MS <= start < last - HISTORY_MS + 3_600_000
     assert len(winners) == 8 * 24 + 1
+
+
+def test_block_scope_returns_the_same_latest_block_from_fewer_entries(tmp_path: Path) -> None:
+    root, cache = tmp_path / "claude", tmp_path / "cache"
+    t0 = datetime(2026, 1, 1, tzinfo=timezone.utc)
+    hourly = [t0 + timedelta(minutes=50 * n) for n in range(60)]  # never a 5-hour pause
+    write_session(
+        root,
+        "p",
+        "s",
+        [
+            assistant_line(ts=t.strftime("%Y-%m-%dT%H:%M:%S.000Z"), mid=f"m{n}", rid=f"r{n}")
+            for n, t in enumerate(hourly)
+        ],
+    )
+    now = hourly[-1] + timedelta(minutes=10)
+    chain = load_recent(data_dirs=[root], env={}, cache_dir=cache, now=now)
+    block = load_recent(data_dirs=[root], env={}, cache_dir=cache, now=now, scope="block")
+    assert len(chain.entries) == 60
+    assert chain.active is not None and block.active is not None
+    assert (block.active.start, block.active.tokens) == (chain.active.start, chain.active.tokens)
+    assert block.entries == chain.active.entries
+    assert block.window_start == chain.active.entries[0].timestamp

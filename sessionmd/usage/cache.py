@@ -33,7 +33,7 @@ import msgspec
 from sessionmd.usage.dedupe import FileInfo, State
 from sessionmd.usage.scan import PACK
 
-VERSION = 4
+VERSION = 5
 MAGIC = b"SMDUSE\x00" + bytes([VERSION])
 _SIZE = PACK.size
 _LEN = struct.Struct(">I")
