@@ -263,11 +263,18 @@ def main() -> int:
                 "from sessionmd.usage.fast import load_recent;"
                 "r=load_recent(env=os.environ,cache_dir=Path(os.environ['SESSIONMD_CACHE_DIR']),now=datetime.now(timezone.utc));"
                 "print(r.path, 'entries', len(r.entries), 'bytes read', r.stats.bytes_read)"]  # fmt: skip
+        fast_block = [
+            *fast[:-1],
+            fast[-1].replace(
+                "now=datetime.now(timezone.utc))", "now=datetime.now(timezone.utc),scope='block')"
+            ),
+        ]
         run_rounds(
             [
                 ("sessionmd usage blocks --json (warm, 3 lines appended)",
                  [*sessionmd, "blocks", "--json"], append, args.runs),
-                ("status fast path load_recent (3 lines appended)", fast, append, args.runs),
+                ("status fast path load_recent, chain (3 lines appended)", fast, append, args.runs),
+                ("status fast path load_recent, block (3 lines appended)", fast_block, append, args.runs),
                 ("python -c pass (interpreter start)", [PY, "-c", "pass"], None, args.runs),
             ]
         )  # fmt: skip
