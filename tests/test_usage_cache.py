@@ -155,6 +155,21 @@ def test_cache_pointing_outside_its_tables_is_rejected(corpus: Path, tmp_path: P
     assert _load(corpus, cache).stats.rebuilt
 
 
+def test_caches_of_older_versions_are_removed(corpus: Path, tmp_path: Path) -> None:
+    cache = tmp_path / "cache"
+    cache.mkdir()
+    for name in ("usage-v1-abc.msgpack", "recent-v4-abc.bin", "block-v2-abc.bin", "notes.txt"):
+        (cache / name).write_bytes(b"old")
+    _load(corpus, cache)
+    names = sorted("-".join(p.name.split("-")[:2]) for p in cache.iterdir())
+    assert names == [
+        f"block-v{cache_mod.VERSION}",
+        "notes.txt",
+        f"recent-v{cache_mod.VERSION}",
+        f"usage-v{cache_mod.VERSION}",
+    ]
+
+
 def test_deleting_the_cache_is_safe(corpus: Path, tmp_path: Path) -> None:
     cache = tmp_path / "cache"
     cold = _load(corpus, cache)

@@ -175,6 +175,7 @@ def _load(
                 state = loaded[0]
         else:
             reason = "no cache yet"
+            cache_mod.prune(cache_dir)
     else:
         reason = "no cache"
     state, stats = update(state or State(), found, to_ms(now), processes)

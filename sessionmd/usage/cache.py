@@ -73,6 +73,23 @@ def cache_paths(cache_dir: Path, roots: Sequence[str]) -> tuple[Path, Path, Path
     )
 
 
+def prune(cache_dir: Path) -> int:
+    """Delete this module's cache files of other versions (they are never read again)."""
+    gone = 0
+    try:
+        names = os.listdir(cache_dir)
+    except OSError:
+        return 0
+    for name in names:
+        kind, _, rest = name.partition("-v")
+        version = rest.split("-", 1)[0]
+        if kind in ("usage", "recent", "block") and version.isdigit() and int(version) != VERSION:
+            with contextlib.suppress(OSError):
+                os.unlink(cache_dir / name)
+                gone += 1
+    return gone
+
+
 class Loaded(NamedTuple):
     state: State
     window_start_ms: int
