@@ -1,0 +1,147 @@
+"""The edges of ``sessionmd status``: clock, zone, config, transcripts, snapshot, state.
+
+Gathers the inputs of :func:`sessionmd.usage.status.compute_status`, runs it, and saves
+the limits it derived. Everything comes in as arguments (env, cwd, now), so tests drive
+it with real files in a temporary dir.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Mapping
+from datetime import datetime, timezone, tzinfo
+from pathlib import Path
+from typing import NamedTuple
+
+from sessionmd import paths
+from sessionmd.errors import ConfigError
+from sessionmd.usage.limits import load_derived, record_derived, save_auto
+from sessionmd.usage.snapshot import load_snapshot
+from sessionmd.usage.status import Status, StatusSettings, compute_status
+
+NOW_ENV = "SESSIONMD_NOW"  # tests and demos: pretend it is this ISO time
+
+
+def parse_now(text: str, origin: str = NOW_ENV) -> datetime:
+    """An ISO 8601 time with an offset (``Z`` allowed), as UTC."""
+    try:
+        when = datetime.fromisoformat(text.strip().replace("Z", "+00:00"))
+    except ValueError:
+        raise ConfigError(f"not an ISO 8601 time: {text!r}", origin) from None
+    if when.tzinfo is None:
+        raise ConfigError(f"time needs an offset, e.g. {text}Z: {text!r}", origin)
+    return when.astimezone(timezone.utc)
+
+
+def clock(env: Mapping[str, str], override: str | None = None) -> datetime:
+    """``--now``, else ``$SESSIONMD_NOW``, else the real clock."""
+    if override:
+        return parse_now(override, "--now")
+    if env.get(NOW_ENV):
+        return parse_now(env[NOW_ENV])
+    return datetime.now(timezone.utc)
+
+
+def system_zone(env: Mapping[str, str]) -> tzinfo:
+    """The system's zone as an IANA zone where it can be named, so DST is right."""
+    from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+    name = env.get("TZ", "").lstrip(":")
+    if name:
+        try:
+            return ZoneInfo(name)
+        except (ZoneInfoNotFoundError, ValueError):
+            pass
+    try:
+        target = os.readlink("/etc/localtime")
+    except OSError:
+        target = ""
+    if "zoneinfo/" in target:
+        try:
+            return ZoneInfo(target.split("zoneinfo/", 1)[1])
+        except (ZoneInfoNotFoundError, ValueError):
+            pass
+    local = datetime.now().astimezone().tzinfo
+    return local if local is not None else timezone.utc
+
+
+def resolve_zone(name: str | None, env: Mapping[str, str], origin: str = "--timezone") -> tzinfo:
+    """``--timezone`` or the config's zone by IANA name; the system's when None."""
+    if not name:
+        return system_zone(env)
+    from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+    if name.upper() == "UTC":
+        return ZoneInfo("UTC")
+    try:
+        return ZoneInfo(name)
+    except (ZoneInfoNotFoundError, ValueError):
+        raise ConfigError(f"unknown time zone {name!r} (use an IANA name)", origin) from None
+
+
+class StatusRequest(NamedTuple):
+    """What the command line asked for."""
+
+    cwd: Path
+    env: Mapping[str, str]
+    now: datetime
+    timezone: str | None = None
+    limit: str | None = None
+    weekly_limit: int | None = None
+    data_dirs: tuple[Path, ...] = ()
+    home: Path | None = None
+
+
+def load_status(req: StatusRequest) -> Status:
+    """Read everything ``status`` needs and compute it; save newly derived limits.
+
+    Raises ``ConfigError`` for a bad config, zone or limit.
+    """
+    from sessionmd.config import find_root, load_config
+    from sessionmd.usage.api import build_blocks, load_usage
+
+    root = find_root(req.cwd)
+    config = load_config(root)
+    zone_origin = "--timezone" if req.timezone else str(root / "sessionmd.yaml")
+    tz = resolve_zone(req.timezone or config.timezone, req.env, zone_origin)
+    measure = tuple(config.token_measure)
+    state = paths.state_dir(req.env)
+    result = load_usage(
+        data_dirs=list(req.data_dirs) or None,
+        env=req.env,
+        cache_dir=paths.cache_dir(req.env),
+        now=req.now,
+        view="blocks",
+        home=req.home,
+    )
+    entries = result.entries
+    settings = StatusSettings(
+        limit=req.limit,
+        quota=config.quota,
+        measure=measure,
+        weekly_limit=config.weekly.limit,
+        weekly_explicit=req.weekly_limit,
+        reset_weekday=config.weekly.reset_weekday,
+        reset_hour=config.weekly.reset_hour,
+        derived=load_derived(state, measure),
+    )
+    try:
+        status = compute_status(
+            entries=entries,
+            blocks=build_blocks(entries, req.now),
+            settings=settings,
+            snapshot=load_snapshot(state),
+            now=req.now,
+            tz=tz,
+        )
+    except ValueError as err:
+        origin = "--limit" if req.limit else str(root / "sessionmd.yaml")
+        raise ConfigError(str(err), origin) from None
+    try:
+        for derived in status.derived:
+            record_derived(state, derived, measure)
+        if status.limit.kind == "auto":
+            save_auto(state, status.limit, req.now, measure)
+    except OSError:
+        pass  # a read-only state dir costs the history, not the status
+    return status
