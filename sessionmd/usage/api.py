@@ -10,7 +10,7 @@ This module imports only the standard library and msgspec, so the status line ca
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
@@ -21,7 +21,7 @@ from sessionmd.usage.dedupe import State
 from sessionmd.usage.discover import Discovery, discover
 from sessionmd.usage.engine import ScanStats, update
 from sessionmd.usage.models import Block, TokenCounts, UsageEntry
-from sessionmd.usage.scan import Problem
+from sessionmd.usage.scan import Problem, ts_of
 
 View = Literal["daily", "blocks", "sessions"]
 HOUR_MS = 3_600_000
@@ -89,7 +89,7 @@ class UsageResult:
 
     ``rows`` (flat tuples, sorted by time) and ``entries`` (``UsageEntry`` objects) are built
     on first use from the dedupe state; aggregations that need neither order nor objects
-    read ``winners`` directly, which is what keeps a cold ``usage daily`` fast.
+    iterate ``winners()`` directly, which is what keeps a cold ``usage daily`` fast.
     """
 
     view: View
@@ -97,22 +97,22 @@ class UsageResult:
     stats: ScanStats
     roots: list[Path]
     state: State = field(repr=False)
-    _winners: list[tuple[str, tuple[int, ...], bool]] | None = field(default=None, repr=False)
     _rows: list[Row] | None = field(default=None, repr=False)
     _entries: list[UsageEntry] | None = field(default=None, repr=False)
 
-    @property
-    def winners(self) -> list[tuple[str, tuple[int, ...], bool]]:
-        """(key, packed fields, from a mirror line) per message, unordered (see dedupe)."""
-        if self._winners is None:
-            self._winners = self.state.winners(with_progress=self.view == "daily")
-        return self._winners
+    def winners(self) -> Iterator[tuple[str, tuple[int, ...], bool]]:
+        """(key, unpacked fields, from a mirror line) per message, unordered, one at a time.
+
+        Fields: ts_ms, input, output, cache_creation, cache_read, offset, reset_ms, file
+        index, model index, sidechain (``dedupe.PACK``).
+        """
+        return self.state.winners(with_progress=self.view == "daily")
 
     @property
     def rows(self) -> list[Row]:
         """One flat row per message, sorted by time."""
         if self._rows is None:
-            self._rows = rows_of(self.state, self.winners)
+            self._rows = rows_of(self.state, self.winners())
         return self._rows
 
     @property
@@ -123,7 +123,7 @@ class UsageResult:
         return self._entries
 
 
-def rows_of(state: State, winners: Sequence[tuple[str, tuple[int, ...], bool]]) -> list[Row]:
+def rows_of(state: State, winners: Iterable[tuple[str, tuple[int, ...], bool]]) -> list[Row]:
     """Winners as rows, sorted by time."""
     files = state.files
     models = state.models
@@ -162,11 +162,11 @@ def _load(
 ) -> tuple[State, ScanStats, Discovery]:
     found = discover(data_dirs, env, home)
     roots = [str(r) for r in found.roots]
-    full_path = recent_path = None
+    full_path = recent_path = block_path = None
     state: State | None = None
     reason = ""
     if cache_dir is not None:
-        full_path, recent_path = cache_mod.cache_paths(cache_dir, roots)
+        full_path, recent_path, block_path = cache_mod.cache_paths(cache_dir, roots)
         if full_path.exists():
             loaded = cache_mod.read(full_path, roots)
             if loaded is None:
@@ -175,6 +175,7 @@ def _load(
                 state = loaded[0]
         else:
             reason = "no cache yet"
+            cache_mod.prune(cache_dir)
     else:
         reason = "no cache"
     state, stats = update(state or State(), found, to_ms(now), processes)
@@ -182,14 +183,16 @@ def _load(
     if (
         full_path is not None
         and recent_path is not None
-        and (stats.files_read or stats.rebuilt or not recent_path.exists())
-    ):
-        cache_mod.write(full_path, cache_mod.encode_state(state, roots, dirs=found.dirs))
-        start, recent = recent_winners(state, to_ms(now))
-        cache_mod.write(
-            recent_path,
-            cache_mod.encode_state(state, roots, start, recent, found.dirs, to_ms(now)),
+        and block_path is not None
+        and (
+            stats.files_read or stats.rebuilt or not recent_path.exists() or not block_path.exists()
         )
+    ):
+        cache_mod.save(full_path, state, roots, dirs=found.dirs)
+        start, recent = recent_winners(state, to_ms(now))
+        cache_mod.save(recent_path, state, roots, start, recent, found.dirs, to_ms(now))
+        start, recent = block_winners(state)
+        cache_mod.save(block_path, state, roots, start, recent, found.dirs, to_ms(now))
     stats.problems.extend(Problem(p, ln, why) for p, ln, why in state.problems)
     return state, stats, found
 
@@ -214,19 +217,39 @@ def load_usage(
     return UsageResult(view, stats.problems, stats, list(found.roots), state)
 
 
-def recent_winners(state: State, now_ms: int, hours: float = 5) -> tuple[int, dict[str, bytes]]:
-    """The first entry of the latest block, and the (blocks-view) winners the status line needs.
+HISTORY_MS = 8 * 24 * HOUR_MS  # the recent cache reaches back at most this far
 
-    Blocks are decided in time order, and the latest block starts at its first entry's hour:
-    entries before that entry cannot change it or any later block. The winners kept reach
-    one block further back, so that late copies of a message there still deduplicate.
+
+def recent_winners(state: State, now_ms: int, hours: float = 5) -> tuple[int, dict[str, bytes]]:
+    """The start of the current chain of blocks, and the (blocks-view) winners since then.
+
+    A chain starts after a pause longer than a block, so no entry before it can change the
+    active block, and nothing lies in the ``hours`` before its start: the status line relies
+    on both. Continuous use (no such pause) would make the chain the whole history, so it is
+    cut to start within the last 8 days; every window the status line looks at (5-hour
+    block, 7-day week) then still lies after the cut, where the entries are complete.
     """
-    del now_ms  # the latest block is found from the data; ``now`` only decides isActive
+    del now_ms  # the chain is found from the data; ``now`` only decides isActive
     dur = int(hours * HOUR_MS)
     main = state.main
-    stamps = sorted(int.from_bytes(v[:8], "little", signed=True) for v in main.values())
+    stamps = sorted(ts_of(v) for v in main.values())
     if not stamps:
         return 0, {}
+    floor = stamps[-1] - HISTORY_MS
+    start = len(stamps) - 1
+    while start > 0 and stamps[start] - stamps[start - 1] <= dur and stamps[start - 1] >= floor:
+        start -= 1
+    chain = stamps[start]
+    return chain, {k: v for k, v in main.items() if ts_of(v) >= chain}
+
+
+def latest_block_start(stamps: Sequence[int], hours: float = 5) -> int:
+    """The first entry of the latest block, from sorted timestamps (ccusage's block rule).
+
+    The first stamp must be the first entry of a block (any entry after a pause longer than
+    a block, or the first entry ever, or the first entry of a block found earlier).
+    """
+    dur = int(hours * HOUR_MS)
     anchor = start = last = stamps[0]
     start -= start % HOUR_MS
     for ts in stamps:
@@ -234,14 +257,25 @@ def recent_winners(state: State, now_ms: int, hours: float = 5) -> tuple[int, di
             start = ts - ts % HOUR_MS
             anchor = ts
         last = ts
-    keep_from = anchor - dur
-    return anchor, {
-        k: v for k, v in main.items() if int.from_bytes(v[:8], "little", signed=True) >= keep_from
-    }
+    return anchor
 
 
-def _floor_hour(ms: int) -> int:
-    return ms - ms % HOUR_MS
+def block_winners(
+    state: State, hours: float = 5, since: int | None = None
+) -> tuple[int, dict[str, bytes]]:
+    """The first entry of the latest block, and the winners from one block before it.
+
+    ``since``: a block's first entry known to lie at or before the latest block (the last
+    anchor), so only later stamps are walked. The extra block of winners kept before the
+    anchor lets late copies of a message there still deduplicate.
+    """
+    main = state.main
+    stamps = sorted(t for t in (ts_of(v) for v in main.values()) if since is None or t >= since)
+    if not stamps:
+        return since or 0, dict(main)
+    anchor = latest_block_start(stamps, hours)
+    keep = anchor - int(hours * HOUR_MS)
+    return anchor, {k: v for k, v in main.items() if ts_of(v) >= keep}
 
 
 def build_blocks(

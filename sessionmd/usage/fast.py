@@ -27,12 +27,14 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
+from typing import Literal
 
 from sessionmd.usage import cache as cache_mod
 from sessionmd.usage.api import (
     UsageResult,
     _entry,
     active_block,
+    block_winners,
     build_blocks,
     load_usage,
     recent_winners,
@@ -50,7 +52,12 @@ HOT_MS = 6 * 3_600_000  # between full checks, files changed this recently are s
 
 @dataclass(slots=True)
 class RecentUsage:
-    """The entries of the current chain of blocks (sorted), its blocks and the active one."""
+    """The entries of the current chain of blocks (sorted), its blocks and the active one.
+
+    ``entries`` hold every message from ``window_start`` on, and there is none in the
+    ``session_hours`` before it (a chain starts after such a pause) unless the chain was cut
+    at 8 days (``api.recent_winners``).
+    """
 
     entries: list[UsageEntry]
     blocks: list[Block]
@@ -67,6 +74,7 @@ def _roots(
     roots: list[str] = []
     seen: set[str] = set()
     for base in list(data_dirs) if data_dirs else config_dirs(env, home):
+        base = Path(os.path.abspath(base))  # cache keys and file paths must not depend on cwd
         projects = base / "projects"
         if not projects.is_dir() and data_dirs and base.name == "projects" and base.is_dir():
             projects = base
@@ -131,10 +139,17 @@ def load_recent(
     now: datetime,
     home: Path | None = None,
     session_hours: float = 5,
+    scope: Literal["chain", "block"] = "chain",
 ) -> RecentUsage:
-    """The active block's inputs, cheaply: the status line and ``status --watch`` call this."""
+    """The active block's inputs, cheaply: the status line and ``status --watch`` call this.
+
+    ``scope="chain"`` (default): the entries of the current chain of blocks (see
+    ``RecentUsage``). ``scope="block"``: only the latest block's entries (``window_start`` is
+    its first entry; entries before it may exist): far less to build when use never pauses.
+    """
     roots = _roots(data_dirs, env, home)
-    _full_path, recent_path = cache_mod.cache_paths(cache_dir, roots)
+    _full, chain_path, block_path = cache_mod.cache_paths(cache_dir, roots)
+    recent_path = block_path if scope == "block" else chain_path
     loaded = cache_mod.read(recent_path, roots)
     now_ms = to_ms(now)
     if loaded is not None:
@@ -147,16 +162,21 @@ def load_recent(
             if jobs:
                 stats = execute(state, jobs, now_ms, processes=1)
                 stats.files = len(state.files)
-                window_start, state.main = recent_winners(state, now_ms, session_hours)
+                if scope == "block":
+                    window_start, state.main = block_winners(state, session_hours, window_start)
+                else:
+                    window_start, state.main = recent_winners(state, now_ms, session_hours)
                 state.prog = {}
             if jobs or everything:
                 stamp = now_ms if everything else checked
-                data = cache_mod.encode_state(state, roots, window_start, state.main, dirs, stamp)
-                cache_mod.write(recent_path, data)
+                cache_mod.save(recent_path, state, roots, window_start, state.main, dirs, stamp)
             return _result(state, window_start, now, stats, "recent-cache", session_hours)
     full: UsageResult = load_usage(
         data_dirs=data_dirs, env=env, cache_dir=cache_dir, now=now, view="blocks", home=home
     )
-    start, recent = recent_winners(full.state, to_ms(now), session_hours)
+    if scope == "block":
+        start, recent = block_winners(full.state, session_hours)
+    else:
+        start, recent = recent_winners(full.state, to_ms(now), session_hours)
     small = State(files=full.state.files, models=full.state.models, main=recent)
     return _result(small, start, now, full.stats, "full", session_hours)
