@@ -164,6 +164,32 @@ def active_block(blocks: Sequence[Block], now: datetime) -> Block | None:
     return None
 
 
+def history_start(
+    entries: Sequence[UsageEntry], now: datetime, span: timedelta = SEVEN_DAYS
+) -> int:
+    """Index of the first entry the current windows can depend on (entries sorted by time).
+
+    The 7-day window needs the last ``span``; ccusage's blocks make a block's start depend
+    on every block before it back to a pause longer than a block, so the cut is the last
+    such pause at or before ``now - span``. Blocks built from ``entries[i:]`` are then the
+    blocks ccusage builds from everything, from that point on.
+    """
+    if not entries:
+        return 0
+    since = now - span
+    lo, hi = 0, len(entries)
+    while lo < hi:  # first entry at or after ``since``
+        mid = (lo + hi) // 2
+        if entries[mid].timestamp < since:
+            lo = mid + 1
+        else:
+            hi = mid
+    i = min(lo, len(entries) - 1)
+    while i > 0 and entries[i].timestamp - entries[i - 1].timestamp <= FIVE_HOURS:
+        i -= 1
+    return i
+
+
 def session_tokens(
     entries: Sequence[UsageEntry], session_id: str, measure: Sequence[str] = DEFAULT_MEASURE
 ) -> int:

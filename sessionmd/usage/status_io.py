@@ -15,9 +15,10 @@ from typing import NamedTuple
 
 from sessionmd import paths
 from sessionmd.errors import ConfigError
-from sessionmd.usage.limits import load_derived, record_derived, save_auto
+from sessionmd.usage.limits import Limit, auto_limit, load_derived, record_derived, save_auto
+from sessionmd.usage.models import UsageEntry
 from sessionmd.usage.snapshot import load_snapshot
-from sessionmd.usage.status import Status, StatusSettings, compute_status
+from sessionmd.usage.status import Status, StatusSettings, compute_status, history_start
 
 NOW_ENV = "SESSIONMD_NOW"  # tests and demos: pretend it is this ISO time
 
@@ -92,13 +93,29 @@ class StatusRequest(NamedTuple):
     home: Path | None = None
 
 
+class WatchState(NamedTuple):
+    """What ``status --watch`` keeps between refreshes: history that no longer changes."""
+
+    history: list[UsageEntry]  # entries from a chain start at or before a week ago
+    auto: Limit | None  # the auto limit over the whole history, computed once
+
+
 def load_status(req: StatusRequest) -> Status:
     """Read everything ``status`` needs and compute it; save newly derived limits.
 
     Raises ``ConfigError`` for a bad config, zone or limit.
     """
+    return watch_status(req, None)[0]
+
+
+def watch_status(req: StatusRequest, previous: WatchState | None) -> tuple[Status, WatchState]:
+    """``load_status`` for ``--watch``: the first call reads the whole (cached) history, the
+    later ones only the usage engine's recent cache plus appended bytes, on top of the
+    history kept from the first. Raises ``ConfigError`` for a bad config, zone or limit.
+    """
     from sessionmd.config import find_root, load_config
     from sessionmd.usage.api import build_blocks, load_usage
+    from sessionmd.usage.fast import load_recent
 
     root = find_root(req.cwd)
     config = load_config(root)
@@ -106,15 +123,33 @@ def load_status(req: StatusRequest) -> Status:
     tz = resolve_zone(req.timezone or config.timezone, req.env, zone_origin)
     measure = tuple(config.token_measure)
     state = paths.state_dir(req.env)
-    result = load_usage(
-        data_dirs=list(req.data_dirs) or None,
-        env=req.env,
-        cache_dir=paths.cache_dir(req.env),
-        now=req.now,
-        view="blocks",
-        home=req.home,
-    )
-    entries = result.entries
+    data_dirs = list(req.data_dirs) or None
+    if previous is None:
+        result = load_usage(
+            data_dirs=data_dirs,
+            env=req.env,
+            cache_dir=paths.cache_dir(req.env),
+            now=req.now,
+            view="blocks",
+            home=req.home,
+        )
+        entries = result.entries
+        all_blocks = build_blocks(entries, req.now)
+        auto = auto_limit(all_blocks, req.now, measure)
+        history = entries[history_start(entries, req.now) :]
+    else:
+        recent = load_recent(
+            data_dirs=data_dirs,
+            env=req.env,
+            cache_dir=paths.cache_dir(req.env),
+            now=req.now,
+            home=req.home,
+        )
+        old = [e for e in previous.history if e.timestamp < recent.window_start]
+        entries = old + recent.entries
+        auto = previous.auto
+        history = entries[history_start(entries, req.now) :]
+        all_blocks = build_blocks(entries, req.now)
     settings = StatusSettings(
         limit=req.limit,
         quota=config.quota,
@@ -124,11 +159,12 @@ def load_status(req: StatusRequest) -> Status:
         reset_weekday=config.weekly.reset_weekday,
         reset_hour=config.weekly.reset_hour,
         derived=load_derived(state, measure),
+        auto=auto,
     )
     try:
         status = compute_status(
             entries=entries,
-            blocks=build_blocks(entries, req.now),
+            blocks=all_blocks,
             settings=settings,
             snapshot=load_snapshot(state),
             now=req.now,
@@ -140,8 +176,8 @@ def load_status(req: StatusRequest) -> Status:
     try:
         for derived in status.derived:
             record_derived(state, derived, measure)
-        if status.limit.kind == "auto":
+        if status.limit.kind == "auto" and previous is None:
             save_auto(state, status.limit, req.now, measure)
     except OSError:
         pass  # a read-only state dir costs the history, not the status
-    return status
+    return status, WatchState(history, auto)
