@@ -141,7 +141,7 @@ class _Run:
                 err=True,
             )
         now_ms = int(self.now.timestamp() * 1000)
-        future = sum(1 for _k, v, _p in res.winners if v[0] > now_ms)
+        future = sum(1 for _k, v, _p in res.winners() if v[0] > now_ms)
         if future:
             click.echo(
                 f"sessionmd: {future} entries are dated in the future (clock skew?)", err=True

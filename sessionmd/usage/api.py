@@ -10,7 +10,7 @@ This module imports only the standard library and msgspec, so the status line ca
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
@@ -89,7 +89,7 @@ class UsageResult:
 
     ``rows`` (flat tuples, sorted by time) and ``entries`` (``UsageEntry`` objects) are built
     on first use from the dedupe state; aggregations that need neither order nor objects
-    read ``winners`` directly, which is what keeps a cold ``usage daily`` fast.
+    iterate ``winners()`` directly, which is what keeps a cold ``usage daily`` fast.
     """
 
     view: View
@@ -97,22 +97,22 @@ class UsageResult:
     stats: ScanStats
     roots: list[Path]
     state: State = field(repr=False)
-    _winners: list[tuple[str, tuple[int, ...], bool]] | None = field(default=None, repr=False)
     _rows: list[Row] | None = field(default=None, repr=False)
     _entries: list[UsageEntry] | None = field(default=None, repr=False)
 
-    @property
-    def winners(self) -> list[tuple[str, tuple[int, ...], bool]]:
-        """(key, packed fields, from a mirror line) per message, unordered (see dedupe)."""
-        if self._winners is None:
-            self._winners = self.state.winners(with_progress=self.view == "daily")
-        return self._winners
+    def winners(self) -> Iterator[tuple[str, tuple[int, ...], bool]]:
+        """(key, unpacked fields, from a mirror line) per message, unordered, one at a time.
+
+        Fields: ts_ms, input, output, cache_creation, cache_read, offset, reset_ms, file
+        index, model index, sidechain (``dedupe.PACK``).
+        """
+        return self.state.winners(with_progress=self.view == "daily")
 
     @property
     def rows(self) -> list[Row]:
         """One flat row per message, sorted by time."""
         if self._rows is None:
-            self._rows = rows_of(self.state, self.winners)
+            self._rows = rows_of(self.state, self.winners())
         return self._rows
 
     @property
@@ -123,7 +123,7 @@ class UsageResult:
         return self._entries
 
 
-def rows_of(state: State, winners: Sequence[tuple[str, tuple[int, ...], bool]]) -> list[Row]:
+def rows_of(state: State, winners: Iterable[tuple[str, tuple[int, ...], bool]]) -> list[Row]:
     """Winners as rows, sorted by time."""
     files = state.files
     models = state.models
@@ -187,7 +187,8 @@ def _load(
         cache_mod.write(full_path, cache_mod.encode_state(state, roots, dirs=found.dirs))
         start, recent = recent_winners(state, to_ms(now))
         cache_mod.write(
-            recent_path, cache_mod.encode_state(state, roots, start, recent, found.dirs)
+            recent_path,
+            cache_mod.encode_state(state, roots, start, recent, found.dirs, to_ms(now)),
         )
     stats.problems.extend(Problem(p, ln, why) for p, ln, why in state.problems)
     return state, stats, found

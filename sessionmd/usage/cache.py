@@ -32,22 +32,10 @@ VERSION = 1
 _SIZE = PACK.size
 
 
-class _File(msgspec.Struct, array_like=True):
-    path: str
-    session: str
-    project: str
-    size: int
-    mtime_ns: int
-    inode: int
-    dev: int
-    offset: int
-    cwd: str
-
-
 class _Cache(msgspec.Struct, array_like=True, tag="sessionmd-usage"):
     version: int
     roots: list[str]
-    files: list[_File]
+    files: list[FileInfo]
     models: list[str]
     main_keys: list[str]
     main_vals: bytes
@@ -56,6 +44,7 @@ class _Cache(msgspec.Struct, array_like=True, tag="sessionmd-usage"):
     window_start_ms: int = 0  # recent file only: winners at or after this time
     problems: list[tuple[str, int, str]] = []  # bad lines already read (for --verbose)
     dirs: list[tuple[str, int]] = []  # folders walked, with mtimes (new files change them)
+    checked_ms: int = 0  # recent file only: when every known file was last stat'ed
 
 
 _encoder = msgspec.msgpack.Encoder()
@@ -89,28 +78,15 @@ def encode_state(
     window_start_ms: int = 0,
     main: dict[str, bytes] | None = None,
     dirs: Sequence[tuple[str, int]] = (),
+    checked_ms: int = 0,
 ) -> bytes:
     main_keys, main_vals = _join(state.main if main is None else main)
     prog_keys, prog_vals = _join(state.prog if main is None else {})
-    files = [
-        _File(
-            f.path,
-            f.session,
-            f.project,
-            f.size,
-            f.mtime_ns,
-            f.inode,
-            f.dev,
-            f.offset,
-            f.cwd,
-        )
-        for f in state.files
-    ]
     return _encoder.encode(
         _Cache(
             VERSION,
             list(roots),
-            files,
+            state.files,
             state.models,
             main_keys,
             main_vals,
@@ -119,6 +95,7 @@ def encode_state(
             window_start_ms,
             state.problems,
             list(dirs),
+            checked_ms,
         )
     )
 
@@ -127,6 +104,7 @@ class Loaded(NamedTuple):
     state: State
     window_start_ms: int
     dirs: list[tuple[str, int]]
+    checked_ms: int
 
 
 def decode_state(data: bytes, roots: Sequence[str]) -> Loaded | None:
@@ -141,20 +119,7 @@ def decode_state(data: bytes, roots: Sequence[str]) -> Loaded | None:
     prog = _split(raw.prog_keys, raw.prog_vals)
     if main is None or prog is None:
         return None
-    files = [
-        FileInfo(
-            f.path,
-            f.session,
-            f.project,
-            f.size,
-            f.mtime_ns,
-            f.inode,
-            f.dev,
-            f.offset,
-            f.cwd,
-        )
-        for f in raw.files
-    ]
+    files = raw.files
     nfiles, nmodels = len(files), len(raw.models)
     for packed in (*main.values(), *prog.values()):
         v = PACK.unpack(packed)
@@ -162,7 +127,7 @@ def decode_state(data: bytes, roots: Sequence[str]) -> Loaded | None:
             return None  # points outside its own tables: foreign or damaged
     state = State(files=files, models=list(raw.models), main=main, prog=prog)
     state.problems = [tuple(p) for p in raw.problems]  # type: ignore[misc]
-    return Loaded(state, raw.window_start_ms, [(d, m) for d, m in raw.dirs])
+    return Loaded(state, raw.window_start_ms, [(d, m) for d, m in raw.dirs], raw.checked_ms)
 
 
 def read(path: Path, roots: Sequence[str]) -> Loaded | None:

@@ -28,7 +28,7 @@ def daily(
     models = result.state.models
     keep = [match(f.project) for f in files]
     days: dict[str, Tally] = {}
-    for _key, v, _progress in result.winners:
+    for _key, v, _progress in result.winners():
         if not keep[v[7]]:
             continue
         d = day(v[0])

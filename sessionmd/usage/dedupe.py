@@ -18,7 +18,10 @@ costs about 200 bytes per distinct message.
 
 from __future__ import annotations
 
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
+
+import msgspec
 
 from sessionmd.usage.scan import PACK
 
@@ -26,9 +29,12 @@ pack = PACK.pack
 unpack = PACK.unpack
 
 
-@dataclass(slots=True)
-class FileInfo:
-    """One transcript file as the state knows it (identity and how far it has been read)."""
+class FileInfo(msgspec.Struct, array_like=True):
+    """One transcript file as the state knows it (identity and how far it has been read).
+
+    A msgspec Struct so that the cache decodes straight into these (the status line loads
+    thousands of them on every call).
+    """
 
     path: str
     session: str  # session id from the path (ccusage's ``session`` grouping)
@@ -83,13 +89,18 @@ class State:
         """The sink that folds one file's usage lines into this state."""
         return _FileSink(self, file_idx)
 
-    def merge(self, other: State) -> None:
-        """Fold another state over the same file table (a worker's) into this one."""
-        remap = {n: self.model_index(m) for n, m in enumerate(other.models)}
+    def merge(
+        self,
+        models: list[str],
+        main: Iterable[tuple[str, bytes]],
+        prog: Iterable[tuple[str, bytes]] = (),
+    ) -> None:
+        """Fold another state's winners (a worker's, over the same file table) into this one."""
+        remap = {n: self.model_index(m) for n, m in enumerate(models)}
         moved = {n for n, to in remap.items() if n != to}
         beats = self.beats
-        for mine, theirs in ((self.main, other.main), (self.prog, other.prog)):
-            for key, packed in theirs.items():
+        for mine, theirs in ((self.main, main), (self.prog, prog)):
+            for key, packed in theirs:
                 if moved:
                     v = unpack(packed)
                     if v[8] in moved:
@@ -98,23 +109,40 @@ class State:
                 if cur is None or beats(packed, cur):
                     mine[key] = packed
 
-    def winners(self, with_progress: bool) -> list[tuple[str, tuple[int, ...], bool]]:
-        """(key, unpacked winner, from a mirror line) for one view.
+    def export(self) -> tuple[list[str], list[str], bytes, list[str], bytes]:
+        """(models, main keys, main winners joined, mirror keys, mirror winners joined).
+
+        The compact form a worker sends back: two lists and two byte strings pickle and load
+        far faster, and in far less memory, than dictionaries of small objects.
+        """
+        return (
+            self.models,
+            list(self.main),
+            b"".join(self.main.values()),
+            list(self.prog),
+            b"".join(self.prog.values()),
+        )
+
+    def winners(self, with_progress: bool) -> Iterator[tuple[str, tuple[int, ...], bool]]:
+        """(key, unpacked winner, from a mirror line) for one view, one at a time.
 
         The daily view counts ``agent_progress`` mirrors (the better of the two winners);
-        blocks and sessions do not.
+        blocks and sessions do not. A generator, so a report over a million messages never
+        holds a million unpacked tuples.
         """
-        out = [(k, unpack(v), False) for k, v in self.main.items()]
-        if not with_progress or not self.prog:
-            return out
-        index = {k: n for n, (k, _, _) in enumerate(out)}
-        for key, packed in self.prog.items():
-            n = index.get(key)
-            if n is None:
-                out.append((key, unpack(packed), True))
-            elif self.beats(packed, self.main[key]):
-                out[n] = (key, unpack(packed), True)
-        return out
+        prog = self.prog if with_progress else {}
+        beats = self.beats
+        for key, packed in self.main.items():
+            other = prog.get(key)
+            if other is not None and beats(other, packed):
+                yield key, unpack(other), True
+            else:
+                yield key, unpack(packed), False
+        if prog:
+            main = self.main
+            for key, packed in prog.items():
+                if key not in main:
+                    yield key, unpack(packed), True
 
 
 class _FileSink:
@@ -129,3 +157,10 @@ class _FileSink:
         self.beats = state.beats
         self.model_index = state.model_index
         self.models = state._model_idx
+
+
+def split_packed(keys: list[str], blob: bytes) -> Iterator[tuple[str, bytes]]:
+    """Pairs (key, packed winner) from ``State.export``'s keys and joined winners."""
+    size = PACK.size
+    for n, key in enumerate(keys):
+        yield key, blob[n * size : (n + 1) * size]

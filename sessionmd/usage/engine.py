@@ -15,7 +15,7 @@ import pickle
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 
-from sessionmd.usage.dedupe import FileInfo, State
+from sessionmd.usage.dedupe import FileInfo, State, split_packed
 from sessionmd.usage.discover import Discovery, Transcript
 from sessionmd.usage.scan import FileScan, Problem, scan_file
 
@@ -35,7 +35,7 @@ class ScanStats:
 
 
 @dataclass(slots=True)
-class _Job:
+class Job:
     idx: int
     path: str
     session: str
@@ -48,7 +48,7 @@ def _same(info: FileInfo, t: Transcript) -> bool:
     return not (t.size == info.size and t.mtime_ns != info.mtime_ns)
 
 
-def plan(state: State, found: Discovery) -> tuple[State, list[_Job], str]:
+def plan(state: State, found: Discovery) -> tuple[State, list[Job], str]:
     """The jobs that bring ``state`` up to ``found``; a fresh state when it must be rebuilt."""
     by_path = {f.path: n for n, f in enumerate(state.files)}
     current = {t.path for t in found.files}
@@ -65,7 +65,7 @@ def plan(state: State, found: Discovery) -> tuple[State, list[_Job], str]:
                 break
     if reason:
         state, by_path = State(), {}
-    jobs: list[_Job] = []
+    jobs: list[Job] = []
     for t in found.files:
         n = by_path.get(t.path)
         if n is None:
@@ -77,12 +77,12 @@ def plan(state: State, found: Discovery) -> tuple[State, list[_Job], str]:
         if t.size > info.size:
             # Grew since it was last looked at (a half-written last line is read again only
             # once more bytes arrive).
-            jobs.append(_Job(n, t.path, t.session, info.offset))
+            jobs.append(Job(n, t.path, t.session, info.offset))
             info.size = t.size
     return state, jobs, reason
 
 
-def _run(state: State, jobs: Sequence[_Job], now_ms: int | None) -> list[tuple[int, FileScan]]:
+def _run(state: State, jobs: Sequence[Job], now_ms: int | None) -> list[tuple[int, FileScan]]:
     done: list[tuple[int, FileScan]] = []
     for job in jobs:
         res = scan_file(
@@ -94,14 +94,14 @@ def _run(state: State, jobs: Sequence[_Job], now_ms: int | None) -> list[tuple[i
     return done
 
 
-def _child(conn: object, state: State, jobs: Sequence[_Job], now_ms: int | None) -> None:
+def _child(conn: object, state: State, jobs: Sequence[Job], now_ms: int | None) -> None:
     done = _run(state, jobs, now_ms)
-    payload = pickle.dumps((state.models, state.main, state.prog, done), protocol=5)
+    payload = pickle.dumps((state.export(), done), protocol=5)
     conn.send_bytes(payload)  # type: ignore[attr-defined]
     conn.close()  # type: ignore[attr-defined]
 
 
-def _split(jobs: Sequence[_Job], sizes: dict[int, int]) -> tuple[list[_Job], list[_Job]]:
+def _split(jobs: Sequence[Job], sizes: dict[int, int]) -> tuple[list[Job], list[Job]]:
     """Two halves of about equal bytes, each a contiguous run of paths.
 
     Copies of a message mostly live in one project (resumed sessions, sub-agents), so
@@ -122,7 +122,16 @@ def update(
 ) -> tuple[State, ScanStats]:
     """Read every new byte under ``found`` into ``state`` (or a rebuilt one)."""
     state, jobs, reason = plan(state, found)
-    stats = ScanStats(files=len(found.files), rebuilt=reason, problems=list(found.problems))
+    stats = execute(state, jobs, now_ms, processes)
+    stats.files = len(found.files)
+    stats.rebuilt = reason
+    stats.problems[:0] = found.problems
+    return state, stats
+
+
+def execute(state: State, jobs: Sequence[Job], now_ms: int | None, processes: int = 2) -> ScanStats:
+    """Run the jobs ``plan`` made, on two processes when there is enough to read."""
+    stats = ScanStats()
     sizes = {j.idx: state.files[j.idx].size - j.offset for j in jobs}
     total = sum(sizes.values())
     done: list[tuple[int, FileScan]]
@@ -142,9 +151,10 @@ def update(
         proc.start()
         send.close()
         done = _run(state, mine, now_ms)
-        models, main, prog, their_done = pickle.loads(recv.recv_bytes())
+        (models, keys, blob, pkeys, pblob), their_done = pickle.loads(recv.recv_bytes())
         proc.join()
-        state.merge(State(files=state.files, models=models, main=main, prog=prog))
+        state.merge(models, split_packed(keys, blob), split_packed(pkeys, pblob))
+        del keys, blob, pkeys, pblob
         done += their_done
         stats.processes = 2
     else:
@@ -160,7 +170,7 @@ def update(
         stats.future_entries += res.future
         stats.problems.extend(p for p in res.problems if not p.line)
         state.problems.extend((p.path, p.line, p.reason) for p in res.problems if p.line)
-    return state, stats
+    return stats
 
 
 def cpu_count() -> int:

@@ -7,6 +7,12 @@ the small cache back. A new file (a folder's mtime moved), a file that shrank or
 replaced, or a missing or damaged cache sends it once through the full path
 (``api.load_usage``), which rewrites both caches.
 
+Stat'ing thousands of files costs more than the rest of the path, so every known file is
+checked at most once a minute; in between, only the hot ones are: the roots and project
+folders (a new session appears there) and the folders and files that changed in the six
+hours before the last full check. A transcript idle for longer that suddenly grows is
+therefore seen within a minute, not at once.
+
 Entries older than the chain's start are ignored here: no copy of a message that old can
 change the active block (copies of one message are seconds apart), and the full path
 counts them the next time it runs.
@@ -34,9 +40,12 @@ from sessionmd.usage.api import (
     to_ms,
 )
 from sessionmd.usage.dedupe import State
-from sessionmd.usage.discover import Discovery, Transcript, config_dirs
-from sessionmd.usage.engine import ScanStats, plan, update
+from sessionmd.usage.discover import config_dirs
+from sessionmd.usage.engine import Job, ScanStats, execute
 from sessionmd.usage.models import Block, UsageEntry
+
+FULL_CHECK_MS = 60_000  # stat every known file at least this often
+HOT_MS = 6 * 3_600_000  # between full checks, files changed this recently are stat'ed
 
 
 @dataclass(slots=True)
@@ -69,26 +78,39 @@ def _roots(
     return roots
 
 
-def _restat(state: State, dirs: Sequence[tuple[str, int]]) -> Discovery | None:
-    """A Discovery of the known files from ``stat`` alone; None when a folder changed."""
+def _stale(
+    state: State, dirs: Sequence[tuple[str, int]], roots: set[str], everything: bool, hot_ns: int
+) -> list[Job] | None:
+    """Jobs for the files that grew; None when the full path must run instead.
+
+    ``everything`` stats every known folder and file. Otherwise only the hot ones: the roots
+    and project folders (where new sessions appear), and folders and files changed since
+    ``hot_ns``. A folder whose mtime moved means a new file: the full path finds it.
+    """
     for folder, mtime in dirs:
-        try:
-            if os.stat(folder).st_mtime_ns != mtime:
+        if everything or mtime >= hot_ns or folder in roots or os.path.dirname(folder) in roots:
+            try:
+                if os.stat(folder).st_mtime_ns != mtime:
+                    return None
+            except OSError:
                 return None
-        except OSError:
-            return None
-    found = Discovery(dirs=list(dirs))
-    for f in state.files:
+    jobs: list[Job] = []
+    for n, f in enumerate(state.files):
+        if not everything and f.mtime_ns < hot_ns:
+            continue
         try:
             st = os.stat(f.path)
         except OSError:
             return None
-        found.files.append(
-            Transcript(
-                f.path, f.session, f.project, st.st_size, st.st_mtime_ns, st.st_ino, st.st_dev
-            )
-        )
-    return found
+        if (st.st_ino, st.st_dev) != (f.inode, f.dev) or st.st_size < f.size:
+            return None
+        if st.st_size == f.size:
+            if st.st_mtime_ns != f.mtime_ns:
+                return None  # rewritten in place
+            continue
+        jobs.append(Job(n, f.path, f.session, f.offset))
+        f.size, f.mtime_ns = st.st_size, st.st_mtime_ns
+    return jobs
 
 
 def _result(
@@ -114,23 +136,24 @@ def load_recent(
     roots = _roots(data_dirs, env, home)
     _full_path, recent_path = cache_mod.cache_paths(cache_dir, roots)
     loaded = cache_mod.read(recent_path, roots)
+    now_ms = to_ms(now)
     if loaded is not None:
-        state, window_start, dirs = loaded
-        found = _restat(state, dirs)
-        if found is not None:
-            found.roots = [Path(r) for r in roots]
-            _fresh, jobs, reason = plan(state, found)
-            if not reason:
-                stats = ScanStats(files=len(found.files))
-                if jobs:
-                    state, stats = update(state, found, to_ms(now), processes=1)
-                    window_start, state.main = recent_winners(state, to_ms(now), session_hours)
-                    state.prog = {}
-                    cache_mod.write(
-                        recent_path,
-                        cache_mod.encode_state(state, roots, window_start, state.main, dirs),
-                    )
-                return _result(state, window_start, now, stats, "recent-cache", session_hours)
+        state, window_start, dirs, checked = loaded
+        everything = not 0 <= now_ms - checked < FULL_CHECK_MS
+        hot_ns = (checked - HOT_MS) * 1_000_000
+        jobs = _stale(state, dirs, set(roots), everything, hot_ns)
+        if jobs is not None:
+            stats = ScanStats(files=len(state.files))
+            if jobs:
+                stats = execute(state, jobs, now_ms, processes=1)
+                stats.files = len(state.files)
+                window_start, state.main = recent_winners(state, now_ms, session_hours)
+                state.prog = {}
+            if jobs or everything:
+                stamp = now_ms if everything else checked
+                data = cache_mod.encode_state(state, roots, window_start, state.main, dirs, stamp)
+                cache_mod.write(recent_path, data)
+            return _result(state, window_start, now, stats, "recent-cache", session_hours)
     full: UsageResult = load_usage(
         data_dirs=data_dirs, env=env, cache_dir=cache_dir, now=now, view="blocks", home=home
     )

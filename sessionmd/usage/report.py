@@ -1,6 +1,6 @@
 """Shared pieces of the three reports: token sums with per-model cost, dates, filters, ISO times.
 
-Reports aggregate the engine's packed winners directly (``UsageResult.winners``), so a cold
+Reports aggregate the engine's packed winners directly (``UsageResult.winners()``), so a cold
 ``usage daily`` never builds per-message objects. Field names follow ccusage 20.0.24's JSON.
 """
 

@@ -252,6 +252,7 @@ def _scan_block(
     models = sink.models
     file_idx = sink.file_idx
     decode = _decode_line
+    ascii_only = data.isascii()  # one fast pass; most transcripts are pure ASCII
     future = 0
     decoded = 0
     pos = find(MARKER, 0, stop)
@@ -260,7 +261,14 @@ def _scan_block(
         end = find(b"\n", pos, stop)
         decoded += 1
         try:
+            if not ascii_only:
+                # msgspec skips unknown fields without checking their UTF-8: check here.
+                data[start:end].decode("utf-8")
             line = decode(view[start:end])
+        except UnicodeDecodeError:
+            out.problems.append(Problem(path, 0, "not UTF-8", base + start))
+            pos = find(MARKER, end, stop)
+            continue
         except (msgspec.DecodeError, msgspec.ValidationError) as err:
             text = str(err)
             reason = "not UTF-8" if "UTF-8" in text else f"malformed: {text}"

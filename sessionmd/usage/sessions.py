@@ -37,7 +37,7 @@ def sessions(
     models = result.state.models
     keep = [match(f.project) for f in files]
     rows: dict[str, SessionRow] = {}
-    for _key, v, _progress in result.winners:
+    for _key, v, _progress in result.winners():
         if not keep[v[7]]:
             continue
         if since or until:

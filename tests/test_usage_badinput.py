@@ -1,0 +1,149 @@
+"""Bad input is skipped, counted and reported with file:line; it never stops the scan."""
+
+from __future__ import annotations
+
+import os
+from datetime import datetime, timezone
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner
+from usage_support import NOW_DT, assistant_line, write_session
+
+from sessionmd.cli.usage import usage
+from sessionmd.usage import scan
+from sessionmd.usage.api import load_usage
+
+
+def _load(root: Path, cache: Path | None = None, now: datetime = NOW_DT):  # type: ignore[no-untyped-def]
+    return load_usage(data_dirs=[root], env={}, cache_dir=cache, now=now, view="blocks")
+
+
+def _good(n: int, out: int = 10) -> str:
+    return assistant_line(ts=f"2026-01-10T10:{n:02d}:00.000Z", mid=f"m{n}", rid=f"r{n}", out=out)
+
+
+def test_malformed_and_non_utf8_lines_are_counted_with_their_line(tmp_path: Path) -> None:
+    root = tmp_path / "c"
+    path = write_session(root, "p", "s", [_good(1)])
+    bad_utf8 = (
+        _good(2).replace('"hello"', '"caf\\u00e9"').encode().replace(b"caf\\u00e9", b"caf\xe9")
+    )
+    truncated = _good(3)[:-40]
+    with path.open("ab") as fh:
+        fh.write(bad_utf8 + b"\n")
+        fh.write(truncated.encode() + b"\n")
+        fh.write(b"\x00garbage{not json\n")
+        fh.write(b'{"type":"user","message":"a string","usage":{}}\n')  # foreign shape
+        fh.write(_good(4).encode() + b"\n")
+    result = _load(root)
+    assert [e.message_id for e in result.entries] == ["m1", "m4"]
+    lines = {(p.line, p.reason.split(":")[0]) for p in result.problems}
+    assert (2, "not UTF-8") in lines
+    assert (3, "malformed") in lines
+    assert all(p.path == str(path) for p in result.problems)
+    assert len(result.problems) == 3  # the garbage line holds no usage marker: not decoded
+
+
+def test_half_written_last_line_is_not_an_error_and_is_read_later(tmp_path: Path) -> None:
+    root, cache = tmp_path / "c", tmp_path / "cache"
+    path = write_session(root, "p", "s", [_good(1)])
+    tail = _good(2, out=99)
+    with path.open("a", encoding="utf-8") as fh:
+        fh.write(tail[:60])  # Claude Code is still writing this line
+    first = _load(root, cache)
+    assert [e.message_id for e in first.entries] == ["m1"]
+    assert first.problems == []
+    with path.open("a", encoding="utf-8") as fh:
+        fh.write(tail[60:] + "\n")
+    second = _load(root, cache)
+    assert [e.message_id for e in second.entries] == ["m1", "m2"]
+    assert second.stats.bytes_read == len(tail.encode()) + 1  # the half line again, plus the rest
+    assert second.problems == []
+
+
+def test_complete_last_line_without_newline_counts(tmp_path: Path) -> None:
+    root = tmp_path / "c"
+    path = write_session(root, "p", "s", [_good(1)])
+    with path.open("a", encoding="utf-8") as fh:
+        fh.write(_good(2))
+    assert [e.message_id for e in _load(root).entries] == ["m1", "m2"]
+
+
+def test_a_50_mb_line_is_skipped_in_bounded_memory(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    root = tmp_path / "c"
+    path = write_session(root, "p", "s", [_good(1)])
+    huge = _good(2).replace('"hello"', '"' + "x" * (50 << 20) + '"')
+    with path.open("a", encoding="utf-8") as fh:
+        fh.write(huge + "\n" + _good(3) + "\n")
+    reads: list[int] = []
+    real_read = os.read
+
+    def counting_read(fd: int, n: int) -> bytes:
+        reads.append(n)
+        return real_read(fd, n)
+
+    monkeypatch.setattr(scan.os, "read", counting_read)
+    result = _load(root)
+    assert [e.message_id for e in result.entries] == ["m1", "m3"]
+    assert [(p.line, p.reason) for p in result.problems] == [(2, "line longer than 16 MiB skipped")]
+    assert max(reads) <= scan.CHUNK  # never one read of the whole line
+
+
+def test_directory_named_jsonl_fifo_and_unreadable_folder(tmp_path: Path) -> None:
+    root = tmp_path / "c"
+    write_session(root, "p", "s", [_good(1)])
+    (root / "projects" / "p" / "weird.jsonl").mkdir()
+    os.mkfifo(root / "projects" / "p" / "pipe.jsonl")
+    locked = root / "projects" / "locked"
+    locked.mkdir()
+    (locked / "x.jsonl").write_text(_good(5) + "\n")
+    locked.chmod(0)
+    try:
+        result = _load(root)
+    finally:
+        locked.chmod(0o755)
+    if os.geteuid() != 0:
+        assert [e.message_id for e in result.entries] == ["m1"]
+    reasons = {Path(p.path).name: p.reason for p in result.problems}
+    assert reasons["weird.jsonl"] == "skipped: a directory"
+    assert reasons["pipe.jsonl"] == "skipped: not a regular file"
+    if os.geteuid() != 0:  # root reads any folder; the other two are real for everyone
+        assert reasons["locked"].startswith("unreadable folder")
+
+
+def test_symlink_loop_and_dangling_link(tmp_path: Path) -> None:
+    root = tmp_path / "c"
+    write_session(root, "p", "s", [_good(1)])
+    (root / "projects" / "p" / "loop").symlink_to(root / "projects")
+    (root / "projects" / "p" / "gone.jsonl").symlink_to(tmp_path / "nowhere.jsonl")
+    result = _load(root)
+    assert [e.message_id for e in result.entries] == ["m1"]
+    reasons = [p.reason for p in result.problems]
+    assert any("symlink loop" in r for r in reasons)
+    assert any(p.path.endswith("gone.jsonl") and "unreadable" in p.reason for p in result.problems)
+
+
+def test_future_timestamps_are_counted_and_reported(tmp_path: Path) -> None:
+    root = tmp_path / "c"
+    write_session(
+        root,
+        "p",
+        "s",
+        [_good(1), assistant_line(ts="2031-05-01T00:00:00.000Z", mid="future", out=7)],
+    )
+    result = _load(root, now=datetime(2026, 1, 11, tzinfo=timezone.utc))
+    assert result.stats.future_entries == 1
+    res = CliRunner().invoke(usage, ["daily", "--data-dir", str(root), "--no-cache", "-z", "UTC"])
+    assert res.exit_code == 0
+    assert "1 entries are dated in the future" in res.stderr
+
+
+def test_naive_timestamp_is_rejected_not_guessed(tmp_path: Path) -> None:
+    root = tmp_path / "c"
+    write_session(root, "p", "s", [_good(1), assistant_line(ts="2026-01-10T11:00:00", mid="naive")])
+    result = _load(root)
+    assert [e.message_id for e in result.entries] == ["m1"]
+    assert [p.line for p in result.problems] == [2]

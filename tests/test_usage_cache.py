@@ -1,0 +1,204 @@
+"""The incremental cache: appended bytes only, same answer as a cold scan, safe to lose."""
+
+from __future__ import annotations
+
+import json
+import multiprocessing
+import os
+import shutil
+from datetime import datetime, timezone
+from pathlib import Path
+from typing import Any
+
+import pytest
+from usage_support import NOW_DT, assistant_line, generate, write_session
+
+from sessionmd.usage import cache as cache_mod
+from sessionmd.usage.api import load_usage
+from sessionmd.usage.fast import load_recent
+
+
+def _load(root: Path, cache: Path | None, view: str = "daily") -> Any:
+    return load_usage(data_dirs=[root], env={}, cache_dir=cache, now=NOW_DT, view=view)  # type: ignore[arg-type]
+
+
+def _totals(result: Any) -> list[tuple[Any, ...]]:
+    return sorted((*r[:5], r[6], r[12]) for r in result.rows)
+
+
+@pytest.fixture(scope="module")
+def generated(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    root = tmp_path_factory.mktemp("gen") / "claude"
+    generate(root, "--projects", "2", "--sessions", "3", "--messages", "15", "--seed", "4")
+    return root
+
+
+@pytest.fixture
+def corpus(generated: Path, tmp_path: Path) -> Path:
+    """A private copy of the generated corpus (tests append to and damage it)."""
+    root = tmp_path / "claude"
+    shutil.copytree(generated, root)
+    return root
+
+
+def test_second_run_reads_nothing_and_agrees(corpus: Path, tmp_path: Path) -> None:
+    cache = tmp_path / "cache"
+    cold = _load(corpus, cache)
+    assert cold.stats.bytes_read > 0
+    warm = _load(corpus, cache)
+    assert warm.stats.bytes_read == 0
+    assert warm.stats.rebuilt == ""
+    assert _totals(warm) == _totals(cold)
+    blob = b"".join(p.read_bytes() for p in cache.iterdir())
+    assert b"hello" not in blob and b"tool_result" not in blob  # ids and counts, no text
+
+
+def test_appended_lines_read_alone_and_equal_a_cold_scan(corpus: Path, tmp_path: Path) -> None:
+    cache = tmp_path / "cache"
+    _load(corpus, cache)
+    target = sorted((corpus / "projects").rglob("*.jsonl"))[0]
+    extra = "".join(
+        assistant_line(
+            ts=f"2026-01-20T10:0{n}:00.000Z", mid=f"msg_new{n}", rid=f"req_new{n}", out=100 + n
+        )
+        + "\n"
+        for n in range(3)
+    )
+    with target.open("a", encoding="utf-8") as fh:
+        fh.write(extra)
+    warm = _load(corpus, cache)
+    assert warm.stats.files_read == 1
+    assert warm.stats.bytes_read == len(extra.encode())
+    assert _totals(warm) == _totals(_load(corpus, None))
+
+
+def test_line_in_file_b_replaces_winner_from_file_a(tmp_path: Path) -> None:
+    root, cache = tmp_path / "claude", tmp_path / "cache"
+    a = write_session(
+        root, "p", "a", [assistant_line(ts="2026-01-10T10:00:00.000Z", mid="m1", out=5)]
+    )
+    write_session(root, "p", "b", [assistant_line(ts="2026-01-10T11:00:00.000Z", mid="m2", out=7)])
+    first = _load(root, cache, "sessions")
+    assert {r[6]: r[2] for r in first.rows} == {"a": 5, "b": 7}
+    # A later, larger copy of m1 (streaming finished) lands in file b.
+    with (root / "projects" / "p" / "b.jsonl").open("a", encoding="utf-8") as fh:
+        fh.write(assistant_line(ts="2026-01-10T10:00:05.000Z", mid="m1", out=50) + "\n")
+    second = _load(root, cache, "sessions")
+    assert second.stats.files_read == 1
+    assert sorted((r[6], r[2]) for r in second.rows) == [("b", 7), ("b", 50)]
+    assert _totals(second) == _totals(_load(root, None, "sessions"))
+    assert a.exists()
+
+
+def test_shrunk_or_replaced_file_is_reread(corpus: Path, tmp_path: Path) -> None:
+    cache = tmp_path / "cache"
+    _load(corpus, cache)
+    target = max((corpus / "projects").rglob("*.jsonl"), key=lambda p: p.stat().st_size)
+    data = target.read_bytes()
+    target.write_bytes(data[: len(data) // 2].rsplit(b"\n", 1)[0] + b"\n")  # shrink
+    shrunk = _load(corpus, cache)
+    assert shrunk.stats.rebuilt
+    assert _totals(shrunk) == _totals(_load(corpus, None))
+    replacement = target.with_suffix(".new")
+    replacement.write_bytes(data)
+    os.replace(replacement, target)  # same path, new inode
+    replaced = _load(corpus, cache)
+    assert replaced.stats.rebuilt
+    assert _totals(replaced) == _totals(_load(corpus, None))
+
+
+def test_deleted_file_no_longer_counts(corpus: Path, tmp_path: Path) -> None:
+    cache = tmp_path / "cache"
+    before = _load(corpus, cache)
+    victim = max((corpus / "projects").rglob("*.jsonl"), key=lambda p: p.stat().st_size)
+    victim.unlink()
+    after = _load(corpus, cache)
+    assert after.stats.rebuilt
+    assert len(after.rows) < len(before.rows)
+    assert _totals(after) == _totals(_load(corpus, None))
+
+
+@pytest.mark.parametrize(
+    "damage",
+    [
+        lambda b: b[: len(b) // 2],  # truncated
+        lambda b: b"\x00" * 64,  # garbage
+        lambda b: b"",  # empty
+        lambda b: json.dumps({"version": 1}).encode(),  # foreign
+        lambda b: b.replace(b"sessionmd-usage", b"sessionmd-other"),  # another tag
+    ],
+)
+def test_corrupt_cache_is_rebuilt(corpus: Path, tmp_path: Path, damage: Any) -> None:
+    cache = tmp_path / "cache"
+    cold = _load(corpus, cache)
+    for path in cache.iterdir():
+        path.write_bytes(damage(path.read_bytes()))
+    again = _load(corpus, cache)
+    assert again.stats.rebuilt
+    assert _totals(again) == _totals(cold)
+    recent = load_recent(data_dirs=[corpus], env={}, cache_dir=cache, now=NOW_DT)
+    assert recent.entries
+
+
+def test_cache_pointing_outside_its_tables_is_rejected(corpus: Path, tmp_path: Path) -> None:
+    cache = tmp_path / "cache"
+    _load(corpus, cache)
+    full = next(p for p in cache.iterdir() if p.name.startswith("usage-"))
+    roots = [str(corpus / "projects")]
+    loaded = cache_mod.read(full, roots)
+    assert loaded is not None
+    loaded.state.files.clear()  # winners now name files that do not exist
+    full.write_bytes(cache_mod.encode_state(loaded.state, roots))
+    assert cache_mod.read(full, roots) is None
+    assert _load(corpus, cache).stats.rebuilt
+
+
+def test_deleting_the_cache_is_safe(corpus: Path, tmp_path: Path) -> None:
+    cache = tmp_path / "cache"
+    cold = _load(corpus, cache)
+    shutil.rmtree(cache)
+    assert _totals(_load(corpus, cache)) == _totals(cold)
+
+
+def _worker(args: tuple[str, str, int]) -> list[tuple[Any, ...]]:
+    root, cache, _n = args
+    return _totals(_load(Path(root), Path(cache)))
+
+
+def test_two_processes_at_once(corpus: Path, tmp_path: Path) -> None:
+    cache = tmp_path / "cache"
+    expected = _totals(_load(corpus, None))
+    ctx = multiprocessing.get_context("spawn")
+    with ctx.Pool(2) as pool:
+        results = pool.map(_worker, [(str(corpus), str(cache), n) for n in range(4)])
+    assert all(r == expected for r in results)
+    assert not [p for p in cache.iterdir() if p.suffix == ".tmp"]
+    assert _totals(_load(corpus, cache)) == expected
+
+
+def test_status_fast_path_sees_appended_lines(tmp_path: Path) -> None:
+    root, cache = tmp_path / "claude", tmp_path / "cache"
+    path = write_session(
+        root,
+        "p",
+        "s",
+        [
+            assistant_line(ts="2026-01-10T01:00:00.000Z", mid="old", out=3),
+            assistant_line(ts="2026-01-10T20:10:00.000Z", mid="m1", out=10),
+        ],
+    )
+    now = datetime(2026, 1, 10, 21, 0, tzinfo=timezone.utc)
+    first = load_recent(data_dirs=[root], env={}, cache_dir=cache, now=now)
+    assert first.path == "full"
+    assert first.active is not None and first.active.tokens.output == 10
+    with path.open("a", encoding="utf-8") as fh:
+        fh.write(assistant_line(ts="2026-01-10T20:20:00.000Z", mid="m1", out=40) + "\n")
+        fh.write(assistant_line(ts="2026-01-10T20:30:00.000Z", mid="m2", out=5) + "\n")
+    second = load_recent(data_dirs=[root], env={}, cache_dir=cache, now=now)
+    assert second.path == "recent-cache"
+    assert 0 < second.stats.bytes_read < path.stat().st_size
+    assert second.active is not None
+    assert second.active.start == datetime(2026, 1, 10, 20, tzinfo=timezone.utc)
+    assert second.active.tokens.output == 45  # the larger copy of m1 replaced the first
+    full = load_usage(data_dirs=[root], env={}, cache_dir=None, now=now, view="blocks")
+    assert sum(e.tokens.output for e in full.entries if e.timestamp >= second.window_start) == 45
