@@ -8,8 +8,9 @@ it with real files in a temporary dir.
 from __future__ import annotations
 
 import os
+import time
 from collections.abc import Mapping
-from datetime import datetime, timezone, tzinfo
+from datetime import datetime, timedelta, timezone, tzinfo
 from pathlib import Path
 from typing import NamedTuple
 
@@ -41,6 +42,57 @@ def clock(env: Mapping[str, str], override: str | None = None) -> datetime:
     if env.get(NOW_ENV):
         return parse_now(env[NOW_ENV])
     return datetime.now(timezone.utc)
+
+
+class LocalZone(tzinfo):
+    """The system's local time, right for each instant (DST included), from ``time``.
+
+    The status line uses it when no zone is configured: ``zoneinfo`` imports ``sysconfig``,
+    which costs it milliseconds, and it shows clock times only (the zone's abbreviation
+    names them). ``sessionmd status`` names the IANA zone instead (:func:`system_zone`).
+    """
+
+    @staticmethod
+    def _stamps(dt: datetime) -> list[float]:
+        """The instants whose local wall time is ``dt``'s: two in the repeated hour when
+        clocks go back (earlier first), one otherwise (or a best guess in a skipped hour)."""
+        found: list[float] = []
+        for isdst in (1, 0):
+            fields = (dt.year, dt.month, dt.day, dt.hour, dt.minute, dt.second, 0, 0, isdst)
+            stamp = time.mktime(fields)
+            if time.localtime(stamp)[:6] == fields[:6] and stamp not in found:
+                found.append(stamp)
+        if not found:
+            fields = (dt.year, dt.month, dt.day, dt.hour, dt.minute, dt.second, 0, 0, -1)
+            found.append(time.mktime(fields))
+        return sorted(found)
+
+    def _local(self, dt: datetime) -> time.struct_time:
+        stamps = self._stamps(dt)
+        # fold=1: the second of two equal wall times, as fromutc marks it
+        return time.localtime(stamps[-1] if dt.fold else stamps[0])
+
+    def utcoffset(self, dt: datetime | None) -> timedelta:
+        if dt is None:
+            return timedelta(seconds=time.localtime().tm_gmtoff)
+        return timedelta(seconds=self._local(dt).tm_gmtoff)
+
+    def dst(self, dt: datetime | None) -> timedelta:
+        local = time.localtime() if dt is None else self._local(dt)
+        return timedelta(hours=1) if local.tm_isdst > 0 else timedelta(0)
+
+    def tzname(self, dt: datetime | None) -> str:
+        local = time.localtime() if dt is None else self._local(dt)
+        return local.tm_zone
+
+    def fromutc(self, dt: datetime) -> datetime:
+        stamp = dt.replace(tzinfo=timezone.utc).timestamp()
+        local = time.localtime(stamp)
+        wall = dt.replace(tzinfo=None) + timedelta(seconds=local.tm_gmtoff)
+        stamps = self._stamps(wall.replace(microsecond=0))
+        if len(stamps) == 2 and int(stamp) == int(stamps[1]):
+            wall = wall.replace(fold=1)  # the repeated hour when clocks go back
+        return wall.replace(tzinfo=self)
 
 
 def system_zone(env: Mapping[str, str]) -> tzinfo:
