@@ -152,3 +152,17 @@ def test_derived_store_ignores_other_measures_and_corruption(tmp_path: Path) -> 
     assert limits.load_derived(tmp_path) == {}
     assert limits.record_derived(tmp_path, DERIVED)  # rebuilt
     assert limits.load_derived(tmp_path)["five_hour"] == DERIVED
+
+
+def test_known_limit_for_other_streams(tmp_path: Path) -> None:
+    assert limits.known_limit(tmp_path, config_quota=None, now=NOW).source.startswith("preset pro")
+    assert limits.known_limit(tmp_path, config_quota="max5", now=NOW).tokens == 88_000
+    limits.save_auto(tmp_path, limits.Limit(123_000, "auto", "auto: p90 of 4 full blocks"), NOW)
+    assert limits.known_limit(tmp_path, config_quota="auto", now=NOW).tokens == 123_000
+    assert limits.known_limit(tmp_path, config_quota=None, now=NOW).tokens == 123_000
+    # a day later the saved auto limit is stale
+    later = NOW + timedelta(days=2)
+    assert limits.known_limit(tmp_path, config_quota=None, now=later).tokens == 19_000
+    limits.record_derived(tmp_path, DERIVED)
+    known = limits.known_limit(tmp_path, config_quota="max20", now=NOW)
+    assert (known.tokens, known.source) == (150_000, "derived 2026-11-20")

@@ -314,3 +314,33 @@ def resolve_weekly_limit(
     if config_limit is not None:
         return Limit(config_limit, "config", "config")
     return None
+
+
+def known_limit(
+    state_dir: Path,
+    *,
+    config_quota: int | str | None,
+    now: datetime,
+    measure: Sequence[str] = DEFAULT_MEASURE,
+    tz: Any = timezone.utc,
+) -> Limit:
+    """The best 5-hour limit known without reading transcripts, for other streams (the plan
+    compiler's "fits the quota", scheduling): the latest derived limit, else the config's
+    quota, else the auto limit ``status`` saved, else the ``pro`` preset. Raises
+    ``ValueError`` for a bad config quota.
+    """
+    derived = load_derived(state_dir, measure).get("five_hour")
+    saved_auto = load_auto(state_dir, now, measure)
+    if derived is None and isinstance(config_quota, str) and config_quota.strip() == "auto":
+        config_quota = None  # auto needs the transcripts: fall through to the saved one
+    return resolve_limit(
+        explicit=None,
+        official=None,
+        derived=derived,
+        config_quota=config_quota,
+        blocks=(),
+        now=now,
+        measure=measure,
+        tz=tz,
+        auto=saved_auto,
+    )
