@@ -171,6 +171,9 @@ def main() -> int:
         "SESSIONMD_CACHE_DIR": str(cache),
         "NO_COLOR": "1",
     }
+    # Byte-compiled modules, as a user's installed copy has them (some sandboxes disable it).
+    env.pop("PYTHONDONTWRITEBYTECODE", None)
+    subprocess.run([PY, "-m", "compileall", "-q", str(ROOT / "sessionmd")], env=env, check=False)
     sessionmd = [PY, "-m", "sessionmd", "usage"]
 
     subprocess.run(

@@ -21,7 +21,7 @@ from sessionmd.usage.dedupe import State
 from sessionmd.usage.discover import Discovery, discover
 from sessionmd.usage.engine import ScanStats, update
 from sessionmd.usage.models import Block, TokenCounts, UsageEntry
-from sessionmd.usage.scan import Problem
+from sessionmd.usage.scan import Problem, ts_of
 
 View = Literal["daily", "blocks", "sessions"]
 HOUR_MS = 3_600_000
@@ -224,7 +224,7 @@ def recent_winners(state: State, now_ms: int, hours: float = 5) -> tuple[int, di
     del now_ms  # the latest block is found from the data; ``now`` only decides isActive
     dur = int(hours * HOUR_MS)
     main = state.main
-    stamps = sorted(int.from_bytes(v[:8], "little", signed=True) for v in main.values())
+    stamps = sorted(ts_of(v) for v in main.values())
     if not stamps:
         return 0, {}
     anchor = start = last = stamps[0]
@@ -235,9 +235,7 @@ def recent_winners(state: State, now_ms: int, hours: float = 5) -> tuple[int, di
             anchor = ts
         last = ts
     keep_from = anchor - dur
-    return anchor, {
-        k: v for k, v in main.items() if int.from_bytes(v[:8], "little", signed=True) >= keep_from
-    }
+    return anchor, {k: v for k, v in main.items() if ts_of(v) >= keep_from}
 
 
 def _floor_hour(ms: int) -> int:

@@ -26,9 +26,9 @@ from typing import NamedTuple
 import msgspec
 
 from sessionmd.usage.dedupe import FileInfo, State
-from sessionmd.usage.scan import PACK
+from sessionmd.usage.scan import BODY, PACK, RANK
 
-VERSION = 1
+VERSION = 2
 _SIZE = PACK.size
 
 
@@ -122,7 +122,7 @@ def decode_state(data: bytes, roots: Sequence[str]) -> Loaded | None:
     files = raw.files
     nfiles, nmodels = len(files), len(raw.models)
     for packed in (*main.values(), *prog.values()):
-        v = PACK.unpack(packed)
+        v = BODY.unpack_from(packed, RANK)
         if v[7] >= nfiles or v[8] >= nmodels:
             return None  # points outside its own tables: foreign or damaged
     state = State(files=files, models=list(raw.models), main=main, prog=prog)

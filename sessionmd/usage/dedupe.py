@@ -23,10 +23,17 @@ from dataclasses import dataclass, field
 
 import msgspec
 
-from sessionmd.usage.scan import PACK
+from sessionmd.usage.scan import BODY, PACK, RANK, repack
 
-pack = PACK.pack
-unpack = PACK.unpack
+_body = BODY.unpack_from
+_file_at = RANK + 56  # the file index's offset in a packed winner
+_offset_at = RANK + 40
+
+
+def unpack(packed: bytes) -> tuple[int, ...]:
+    """The body of a packed winner: ts_ms, input, output, cache_creation, cache_read, offset,
+    reset_ms, file index, model index, sidechain."""
+    return _body(packed, RANK)
 
 
 class FileInfo(msgspec.Struct, array_like=True):
@@ -70,20 +77,22 @@ class State:
         return idx
 
     def beats(self, new: bytes, cur: bytes) -> bool:
-        """True when ``new`` ranks before ``cur`` under ccusage 20's rule."""
-        a = unpack(new)
-        b = unpack(cur)
-        if a[9] != b[9]:
-            return bool(b[9] > a[9])  # non-sidechain wins
-        ta = a[1] + a[2] + a[3] + a[4]
-        tb = b[1] + b[2] + b[3] + b[4]
-        if ta != tb:
-            return bool(ta > tb)
-        pa = self.files[a[7]].path
-        pb = self.files[b[7]].path
-        if pa != pb:
-            return bool(pa < pb)
-        return bool(a[5] < b[5])
+        """True when ``new`` ranks before ``cur`` under ccusage 20's rule.
+
+        The rank prefix orders non-sidechain first, then the larger total; only a tie looks
+        further, at the file path and then the byte offset (first in (path, line) wins).
+        """
+        a = new[:RANK]
+        b = cur[:RANK]
+        if a != b:
+            return a < b
+        fa = int.from_bytes(new[_file_at : _file_at + 4], "big")
+        fb = int.from_bytes(cur[_file_at : _file_at + 4], "big")
+        if fa != fb:
+            return self.files[fa].path < self.files[fb].path
+        oa = int.from_bytes(new[_offset_at : _offset_at + 8], "big", signed=True)
+        ob = int.from_bytes(cur[_offset_at : _offset_at + 8], "big", signed=True)
+        return oa < ob
 
     def sink(self, file_idx: int) -> _FileSink:
         """The sink that folds one file's usage lines into this state."""
@@ -104,7 +113,7 @@ class State:
                 if moved:
                     v = unpack(packed)
                     if v[8] in moved:
-                        packed = pack(*v[:8], remap[v[8]], v[9])
+                        packed = repack((*v[:8], remap[v[8]], v[9]))
                 cur = mine.get(key)
                 if cur is None or beats(packed, cur):
                     mine[key] = packed

@@ -10,6 +10,7 @@ table and the parent merges them with the same order-free rule.
 
 from __future__ import annotations
 
+import gc
 import os
 import pickle
 from collections.abc import Sequence
@@ -130,7 +131,21 @@ def update(
 
 
 def execute(state: State, jobs: Sequence[Job], now_ms: int | None, processes: int = 2) -> ScanStats:
-    """Run the jobs ``plan`` made, on two processes when there is enough to read."""
+    """Run the jobs ``plan`` made, on two processes when there is enough to read.
+
+    The cyclic garbage collector is paused meanwhile: the scan allocates millions of
+    short-lived acyclic objects, and collecting after every 700 of them costs a tenth of it.
+    """
+    enabled = gc.isenabled()
+    gc.disable()
+    try:
+        return _execute(state, jobs, now_ms, processes)
+    finally:
+        if enabled:
+            gc.enable()
+
+
+def _execute(state: State, jobs: Sequence[Job], now_ms: int | None, processes: int) -> ScanStats:
     stats = ScanStats()
     sizes = {j.idx: state.files[j.idx].size - j.offset for j in jobs}
     total = sum(sizes.values())

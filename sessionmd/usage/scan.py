@@ -20,9 +20,28 @@ from typing import Annotated, Optional, Protocol
 
 import msgspec
 
-# ts_ms, input, output, cache_creation, cache_read, offset, reset_ms, file, model, sidechain
-PACK = struct.Struct("<qqqqqqqIIB")
+# A message's winning copy, packed. A 9-byte rank prefix (sidechain, then 2**63 - total,
+# big-endian) makes "is this copy better?" a comparison of two short byte strings; the body
+# that follows holds: ts_ms, input, output, cache_creation, cache_read, offset, reset_ms,
+# file index, model index, sidechain.
+PACK = struct.Struct(">BQqqqqqqqIIB")
+BODY = struct.Struct(">qqqqqqqIIB")
+RANK = 9  # bytes of rank prefix before the body
 pack = PACK.pack
+_BIAS = 1 << 63
+
+
+def ts_of(packed: bytes) -> int:
+    """The timestamp (ms) of a packed winner, without unpacking the rest."""
+    return int.from_bytes(packed[RANK : RANK + 8], "big", signed=True)
+
+
+def repack(body: tuple[int, ...]) -> bytes:
+    """A packed winner from its body fields (``BODY`` order)."""
+    total = body[1] + body[2] + body[3] + body[4]
+    return pack(body[9], _BIAS - total, *body)
+
+
 MARKER = b'"usage":{'
 LIMIT_MARKER = b"usage limit reached|"
 CHUNK = 1 << 20  # bytes read at a time
@@ -33,28 +52,28 @@ MAX_LINE = 16 << 20  # a usage line longer than this is skipped (and counted), n
 _Stamp = Annotated[datetime, msgspec.Meta(tz=True)]
 
 
-class _Usage(msgspec.Struct):
+class _Usage(msgspec.Struct, gc=False):
     input_tokens: int
     output_tokens: int
     cache_creation_input_tokens: Optional[int] = None  # noqa: UP045 - msgspec on 3.10
     cache_read_input_tokens: Optional[int] = None  # noqa: UP045
 
 
-class _Text(msgspec.Struct):
+class _Text(msgspec.Struct, gc=False):
     text: Optional[str] = None  # noqa: UP045
 
 
-class _Message(msgspec.Struct):
+class _Message(msgspec.Struct, gc=False):
     id: Optional[str] = None  # noqa: UP045
     model: Optional[str] = None  # noqa: UP045
     usage: Optional[_Usage] = None  # noqa: UP045
 
 
-class _LimitMessage(msgspec.Struct):
+class _LimitMessage(msgspec.Struct, gc=False):
     content: Optional[list[_Text]] = None  # noqa: UP045
 
 
-class _Inner(msgspec.Struct):
+class _Inner(msgspec.Struct, gc=False):
     """The assistant line Claude Code mirrors inside a ``progress`` line's ``data.message``."""
 
     timestamp: Optional[_Stamp] = None  # noqa: UP045
@@ -63,12 +82,12 @@ class _Inner(msgspec.Struct):
     message: Optional[_Message] = None  # noqa: UP045
 
 
-class _Data(msgspec.Struct):
+class _Data(msgspec.Struct, gc=False):
     type: Optional[str] = None  # noqa: UP045
     message: Optional[_Inner] = None  # noqa: UP045
 
 
-class _Line(msgspec.Struct):
+class _Line(msgspec.Struct, gc=False):
     type: Optional[str] = None  # noqa: UP045
     timestamp: Optional[_Stamp] = None  # noqa: UP045
     sessionId: Optional[str] = None  # noqa: UP045
@@ -79,7 +98,7 @@ class _Line(msgspec.Struct):
     data: Optional[_Data] = None  # noqa: UP045
 
 
-class _LimitLine(msgspec.Struct):
+class _LimitLine(msgspec.Struct, gc=False):
     message: Optional[_LimitMessage] = None  # noqa: UP045
 
 
@@ -252,6 +271,7 @@ def _scan_block(
     models = sink.models
     file_idx = sink.file_idx
     decode = _decode_line
+    bias = _BIAS
     ascii_only = data.isascii()  # one fast pass; most transcripts are pure ASCII
     future = 0
     decoded = 0
@@ -313,18 +333,28 @@ def _scan_block(
         reset = 0
         if model == "<synthetic>" and data.find(LIMIT_MARKER, start, end) >= 0:
             reset = _reset_ms(view[start:end])
-        packed = pack(
-            ms,
-            u.input_tokens,
-            u.output_tokens,
-            u.cache_creation_input_tokens or 0,
-            u.cache_read_input_tokens or 0,
-            base + start,
-            reset,
-            file_idx,
-            mi,
-            side,
-        )
+        i = u.input_tokens
+        o = u.output_tokens
+        cc = u.cache_creation_input_tokens or 0
+        cr = u.cache_read_input_tokens or 0
+        try:
+            packed = pack(
+                side,
+                bias - (i + o + cc + cr),
+                ms,
+                i,
+                o,
+                cc,
+                cr,
+                base + start,
+                reset,
+                file_idx,
+                mi,
+                side,
+            )
+        except struct.error:
+            out.problems.append(Problem(path, 0, "token counts out of range", base + start))
+            continue
         cur = table.get(key)
         if cur is None or beats(packed, cur):
             table[key] = packed
