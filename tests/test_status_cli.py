@@ -286,3 +286,20 @@ def test_status_watch_refreshes_until_interrupted(
     out, err = proc.communicate(timeout=20)
     assert proc.returncode == 0, err
     assert b"TOKEN QUOTA" in out
+
+
+def test_statusline_with_an_unusable_state_dir(
+    corpus: tuple[Path, dict[str, Any]], tmp_path: Path
+) -> None:
+    root, oracle = corpus
+    env = cli_env(tmp_path, root)
+    blocker = tmp_path / "not-a-dir"
+    blocker.write_text("a file where the state dir should be")
+    env["SESSIONMD_STATE_DIR"] = str(blocker / "state")
+    limits = {"five_hour": {"used_percentage": 37.0, "resets_at": int(BLOCK_END.timestamp())}}
+    proc = run_cli(["statusline"], env, claude_input(root, a_session(oracle, root)[0], limits))
+    assert proc.returncode == 0
+    assert proc.stdout.decode().startswith("GOOD 37% | ")  # still the official figure
+    status = run_cli(["status", "--json", "--limit", "max5"], env)
+    assert status.returncode == 0, status.stderr
+    assert json.loads(status.stdout)["official"] is False  # nothing could be saved
