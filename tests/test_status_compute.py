@@ -7,6 +7,8 @@ from datetime import datetime, timedelta, timezone
 from zoneinfo import ZoneInfo
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 from status_helpers import blocks_of, entry
 
 from sessionmd.usage.limits import Derived
@@ -273,3 +275,37 @@ def test_json_has_the_same_figures() -> None:
 )
 def test_format_duration(minutes: float, text: str) -> None:
     assert format_duration(minutes) == text
+
+
+@settings(max_examples=80, deadline=None)
+@given(
+    st.lists(
+        st.tuples(st.integers(0, 3 * 24 * 60), st.integers(0, 50_000)), min_size=0, max_size=60
+    ),
+    st.integers(1_000, 2_000_000),
+    st.integers(0, 3 * 24 * 60 + 600),
+)
+def test_invariants(points: list[tuple[int, int]], limit: int, now_min: int) -> None:
+    base = START - timedelta(days=3)
+    entries = sorted(
+        (entry(base + timedelta(minutes=m), t) for m, t in points), key=lambda e: e.timestamp
+    )
+    now = base + timedelta(minutes=now_min)
+    s = run(entries, now=now, limit=str(limit))
+    five = s.five_hour
+    assert five.limit == limit and five.percent is not None and five.remaining is not None
+    assert five.percent == pytest.approx(five.used * 100 / limit)
+    assert five.remaining == max(0, limit - five.used)
+    assert s.zone is not None and s.zone.name == five.zone
+    assert s.tokens_to_next_alert is None or s.tokens_to_next_alert >= 0
+    assert s.runway_minutes is None or s.runway_minutes >= 0
+    assert s.burn_rate is None or s.burn_rate >= 0
+    past = [e for e in entries if e.timestamp <= now]
+    assert five.used <= sum(
+        e.tokens.input + e.tokens.output + e.tokens.cache_creation for e in past
+    )
+    if five.reset_at is not None:
+        assert five.start is not None and five.start <= now < five.reset_at
+    assert s.weekly.start is not None and s.weekly.reset_at is not None
+    assert s.weekly.start <= now < s.weekly.reset_at
+    assert bool(s.alert) == (s.zone.name == "DANGER")
