@@ -28,7 +28,7 @@ from datetime import datetime, timedelta
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
-GENERATOR = Path("/work/shared/tools/gen_transcripts.py")
+GENERATOR = ROOT / "tests" / "fixtures" / "usage" / "gen_transcripts.py"
 
 
 CPU: list[float] = []  # user + system seconds of each timed child, in call order
