@@ -136,7 +136,10 @@ def ensure_aiburn(base: Path) -> Path | None:
 
 def _io_totals(text: str) -> tuple[int, int] | None:
     """(input, output) tokens from ccusage-style or aiburn JSON."""
-    data = json.loads(text)
+    try:
+        data = json.loads(text)
+    except ValueError:
+        return None
     if "totals" in data:
         return data["totals"]["inputTokens"], data["totals"]["outputTokens"]
     if "groups" in data:

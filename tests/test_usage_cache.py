@@ -126,6 +126,8 @@ def test_deleted_file_no_longer_counts(corpus: Path, tmp_path: Path) -> None:
         lambda b: b"",  # empty
         lambda b: json.dumps({"version": 1}).encode(),  # foreign
         lambda b: b.replace(b"sessionmd-usage", b"sessionmd-other"),  # another tag
+        lambda b: b[:-100] + bytes(x ^ 0x55 for x in b[-100:]),  # flipped bits in the counts
+        lambda b: b + b"trailing",  # appended garbage
     ],
 )
 def test_corrupt_cache_is_rebuilt(corpus: Path, tmp_path: Path, damage: Any) -> None:
@@ -147,7 +149,7 @@ def test_cache_pointing_outside_its_tables_is_rejected(corpus: Path, tmp_path: P
     roots = [str(corpus / "projects")]
     loaded = cache_mod.read(full, roots)
     assert loaded is not None
-    loaded.state.files.clear()  # winners now name files that do not exist
+    del loaded.state.files[1:]  # winners now name files that do not exist
     full.write_bytes(cache_mod.encode_state(loaded.state, roots))
     assert cache_mod.read(full, roots) is None
     assert _load(corpus, cache).stats.rebuilt

@@ -184,12 +184,9 @@ def _load(
         and recent_path is not None
         and (stats.files_read or stats.rebuilt or not recent_path.exists())
     ):
-        cache_mod.write(full_path, cache_mod.encode_state(state, roots, dirs=found.dirs))
+        cache_mod.save(full_path, state, roots, dirs=found.dirs)
         start, recent = recent_winners(state, to_ms(now))
-        cache_mod.write(
-            recent_path,
-            cache_mod.encode_state(state, roots, start, recent, found.dirs, to_ms(now)),
-        )
+        cache_mod.save(recent_path, state, roots, start, recent, found.dirs, to_ms(now))
     stats.problems.extend(Problem(p, ln, why) for p, ln, why in state.problems)
     return state, stats, found
 

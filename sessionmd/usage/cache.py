@@ -7,9 +7,12 @@ line; and, per message key, the winning copy's counts, time, model, file and byt
 line appended to one file can still replace a winner another file gave). Ids, counts and
 times only, never transcript text.
 
-Two files per set of data dirs:
-``usage-v<N>-<hash>.msgpack`` (everything) and ``recent-v<N>-<hash>.msgpack`` (the file table
-and only the winners of the current chain of 5-hour blocks, which the status line reads).
+Two files per set of data dirs: ``usage-v<N>-<hash>.bin`` (everything) and
+``recent-v<N>-<hash>.bin`` (the file table and only the winners the latest 5-hour block
+needs, which the status line reads). Layout: an 8-byte magic with the version, a msgpack
+header (tables, counts, CRC-32 of the winners), the keys as length-prefixed msgpack lists, then the
+packed winners back to back (``scan.PACK``, 82 bytes each). Written and read in sections, so
+saving never holds a second copy of the state in memory.
 Both are written to a temporary file and renamed into place, so two processes at once only
 ever see whole files; the last writer wins and each file is consistent on its own. A file
 that is missing, of another version, for other data dirs, or corrupt is ignored and rebuilt.
@@ -19,36 +22,42 @@ from __future__ import annotations
 
 import contextlib
 import os
-from collections.abc import Sequence
+import struct
+import zlib
+from collections.abc import Iterator, Sequence
 from pathlib import Path
-from typing import NamedTuple
+from typing import BinaryIO, NamedTuple
 
 import msgspec
 
 from sessionmd.usage.dedupe import FileInfo, State
-from sessionmd.usage.scan import BODY, PACK, RANK
+from sessionmd.usage.scan import PACK
 
-VERSION = 2
+VERSION = 4
+MAGIC = b"SMDUSE\x00" + bytes([VERSION])
 _SIZE = PACK.size
+_LEN = struct.Struct(">I")
+_BATCH = 4096  # winners written per write call
 
 
-class _Cache(msgspec.Struct, array_like=True, tag="sessionmd-usage"):
+class _Header(msgspec.Struct, array_like=True, tag="sessionmd-usage"):
     version: int
     roots: list[str]
     files: list[FileInfo]
     models: list[str]
-    main_keys: list[str]
-    main_vals: bytes
-    prog_keys: list[str]
-    prog_vals: bytes
-    window_start_ms: int = 0  # recent file only: winners at or after this time
+    n_main: int
+    n_prog: int
+    keys_bytes: int  # unused (0): keys follow in length-prefixed batches
+    crc: int  # CRC-32 of the packed winners
+    window_start_ms: int = 0  # recent file only: the latest block's first entry
     problems: list[tuple[str, int, str]] = []  # bad lines already read (for --verbose)
     dirs: list[tuple[str, int]] = []  # folders walked, with mtimes (new files change them)
     checked_ms: int = 0  # recent file only: when every known file was last stat'ed
 
 
 _encoder = msgspec.msgpack.Encoder()
-_decoder = msgspec.msgpack.Decoder(_Cache)
+_header = msgspec.msgpack.Decoder(_Header)
+_keys = msgspec.msgpack.Decoder(list[str])
 
 
 def cache_paths(cache_dir: Path, roots: Sequence[str]) -> tuple[Path, Path]:
@@ -57,46 +66,8 @@ def cache_paths(cache_dir: Path, roots: Sequence[str]) -> tuple[Path, Path]:
 
     digest = hashlib.sha1("\0".join(roots).encode()).hexdigest()[:12]
     return (
-        cache_dir / f"usage-v{VERSION}-{digest}.msgpack",
-        cache_dir / f"recent-v{VERSION}-{digest}.msgpack",
-    )
-
-
-def _join(table: dict[str, bytes]) -> tuple[list[str], bytes]:
-    return list(table), b"".join(table.values())
-
-
-def _split(keys: list[str], blob: bytes) -> dict[str, bytes] | None:
-    if len(blob) != len(keys) * _SIZE:
-        return None
-    return {k: blob[n * _SIZE : (n + 1) * _SIZE] for n, k in enumerate(keys)}
-
-
-def encode_state(
-    state: State,
-    roots: Sequence[str],
-    window_start_ms: int = 0,
-    main: dict[str, bytes] | None = None,
-    dirs: Sequence[tuple[str, int]] = (),
-    checked_ms: int = 0,
-) -> bytes:
-    main_keys, main_vals = _join(state.main if main is None else main)
-    prog_keys, prog_vals = _join(state.prog if main is None else {})
-    return _encoder.encode(
-        _Cache(
-            VERSION,
-            list(roots),
-            state.files,
-            state.models,
-            main_keys,
-            main_vals,
-            prog_keys,
-            prog_vals,
-            window_start_ms,
-            state.problems,
-            list(dirs),
-            checked_ms,
-        )
+        cache_dir / f"usage-v{VERSION}-{digest}.bin",
+        cache_dir / f"recent-v{VERSION}-{digest}.bin",
     )
 
 
@@ -107,39 +78,135 @@ class Loaded(NamedTuple):
     checked_ms: int
 
 
-def decode_state(data: bytes, roots: Sequence[str]) -> Loaded | None:
-    """The state in ``data``, or None when it is not a cache of this version for these roots."""
+def _batches(values: list[bytes]) -> Iterator[bytes]:
+    for n in range(0, len(values), _BATCH):
+        yield b"".join(values[n : n + _BATCH])
+
+
+def dump(
+    out: BinaryIO,
+    state: State,
+    roots: Sequence[str],
+    window_start_ms: int = 0,
+    main: dict[str, bytes] | None = None,
+    dirs: Sequence[tuple[str, int]] = (),
+    checked_ms: int = 0,
+) -> None:
+    """Write the state (or only ``main`` as its winners, for the recent file) to ``out``."""
+    main_t = state.main if main is None else main
+    prog_t = state.prog if main is None else {}
+    keys = [*main_t, *prog_t]
+    values = [*main_t.values(), *prog_t.values()]
+    crc = 0
+    for chunk in _batches(values):
+        crc = zlib.crc32(chunk, crc)
+    header = _encoder.encode(
+        _Header(
+            VERSION,
+            list(roots),
+            state.files,
+            state.models,
+            len(main_t),
+            len(prog_t),
+            0,
+            crc,
+            window_start_ms,
+            state.problems,
+            list(dirs),
+            checked_ms,
+        )
+    )
+    out.write(MAGIC)
+    out.write(_LEN.pack(len(header)))
+    out.write(header)
+    for n in range(0, len(keys), _BATCH):
+        part = _encoder.encode(keys[n : n + _BATCH])
+        out.write(_LEN.pack(len(part)))
+        out.write(part)
+    for chunk in _batches(values):
+        out.write(chunk)
+
+
+def encode_state(
+    state: State,
+    roots: Sequence[str],
+    window_start_ms: int = 0,
+    main: dict[str, bytes] | None = None,
+    dirs: Sequence[tuple[str, int]] = (),
+    checked_ms: int = 0,
+) -> bytes:
+    """``dump`` into bytes (tests; small states)."""
+    import io
+
+    buf = io.BytesIO()
+    dump(buf, state, roots, window_start_ms, main, dirs, checked_ms)
+    return buf.getvalue()
+
+
+def load(src: BinaryIO, roots: Sequence[str]) -> Loaded | None:
+    """The state in ``src``, or None when it is not a whole cache of this version for these roots."""
     try:
-        raw = _decoder.decode(data)
-    except (msgspec.DecodeError, msgspec.ValidationError):
+        if src.read(len(MAGIC)) != MAGIC:
+            return None
+        (size,) = _LEN.unpack(src.read(_LEN.size))
+        head = _header.decode(src.read(size))
+        if head.version != VERSION or head.roots != list(roots):
+            return None
+        count = head.n_main + head.n_prog
+        keys: list[str] = []
+        while len(keys) < count:
+            (size,) = _LEN.unpack(src.read(_LEN.size))
+            keys.extend(_keys.decode(src.read(size)))
+        if len(keys) != count:
+            return None
+        nfiles, nmodels = len(head.files), len(head.models)
+        values: list[bytes] = []
+        crc = 0
+        for start in range(0, count, _BATCH):
+            n = min(_BATCH, count - start)
+            blob = src.read(n * _SIZE)
+            if len(blob) != n * _SIZE:
+                return None
+            crc = zlib.crc32(blob, crc)
+            for v in PACK.iter_unpack(blob):
+                if v[9] >= nfiles or v[10] >= nmodels:
+                    return None  # points outside its own tables: foreign or damaged
+            values.extend(blob[k * _SIZE : (k + 1) * _SIZE] for k in range(n))
+        if src.read(1) or crc != head.crc:
+            return None
+    except (OSError, struct.error, msgspec.DecodeError, msgspec.ValidationError):
         return None
-    if raw.version != VERSION or raw.roots != list(roots):
-        return None
-    main = _split(raw.main_keys, raw.main_vals)
-    prog = _split(raw.prog_keys, raw.prog_vals)
-    if main is None or prog is None:
-        return None
-    files = raw.files
-    nfiles, nmodels = len(files), len(raw.models)
-    for packed in (*main.values(), *prog.values()):
-        v = BODY.unpack_from(packed, RANK)
-        if v[7] >= nfiles or v[8] >= nmodels:
-            return None  # points outside its own tables: foreign or damaged
-    state = State(files=files, models=list(raw.models), main=main, prog=prog)
-    state.problems = [tuple(p) for p in raw.problems]  # type: ignore[misc]
-    return Loaded(state, raw.window_start_ms, [(d, m) for d, m in raw.dirs], raw.checked_ms)
+    main = dict(zip(keys[: head.n_main], values[: head.n_main], strict=True))
+    prog = dict(zip(keys[head.n_main :], values[head.n_main :], strict=True))
+    state = State(files=head.files, models=list(head.models), main=main, prog=prog)
+    state.problems = [(p, ln, why) for p, ln, why in head.problems]
+    return Loaded(state, head.window_start_ms, [(d, m) for d, m in head.dirs], head.checked_ms)
+
+
+def decode_state(data: bytes, roots: Sequence[str]) -> Loaded | None:
+    import io
+
+    return load(io.BytesIO(data), roots)
 
 
 def read(path: Path, roots: Sequence[str]) -> Loaded | None:
     try:
-        data = path.read_bytes()
+        with path.open("rb") as fh:
+            return load(fh, roots)
     except OSError:
         return None
-    return decode_state(data, roots)
 
 
-def write(path: Path, data: bytes) -> bool:
-    """Atomically replace ``path`` with ``data``; False (and nothing changed) when it cannot.
+def save(
+    path: Path,
+    state: State,
+    roots: Sequence[str],
+    window_start_ms: int = 0,
+    main: dict[str, bytes] | None = None,
+    dirs: Sequence[tuple[str, int]] = (),
+    checked_ms: int = 0,
+) -> bool:
+    """Atomically replace ``path`` with the state; False (and nothing changed) when it cannot.
 
     The temporary name carries the pid, so two processes never write the same temporary file;
     ``os.replace`` is atomic, so readers see the old file or the new one, never a mix.
@@ -147,13 +214,23 @@ def write(path: Path, data: bytes) -> bool:
     tmp = path.with_name(f"{path.name}.{os.getpid()}.tmp")
     try:
         path.parent.mkdir(parents=True, exist_ok=True)
-        fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
-        try:
-            view = memoryview(data)
-            while view:
-                view = view[os.write(fd, view) :]
-        finally:
-            os.close(fd)
+        with open(tmp, "wb", opener=lambda p, f: os.open(p, f, 0o600)) as fh:
+            dump(fh, state, roots, window_start_ms, main, dirs, checked_ms)
+        os.replace(tmp, path)
+        return True
+    except OSError:
+        with contextlib.suppress(OSError):
+            os.unlink(tmp)
+        return False
+
+
+def write(path: Path, data: bytes) -> bool:
+    """Atomically replace ``path`` with ``data`` (already encoded)."""
+    tmp = path.with_name(f"{path.name}.{os.getpid()}.tmp")
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        with open(tmp, "wb", opener=lambda p, f: os.open(p, f, 0o600)) as fh:
+            fh.write(data)
         os.replace(tmp, path)
         return True
     except OSError:

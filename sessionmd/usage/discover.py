@@ -61,6 +61,7 @@ def discover(
     candidates = list(data_dirs) if data_dirs else config_dirs(env, home)
     seen_roots: set[str] = set()
     for base in candidates:
+        base = Path(os.path.abspath(base))  # cache keys and file paths must not depend on cwd
         projects = base / "projects"
         if not projects.is_dir() and data_dirs and base.name == "projects" and base.is_dir():
             projects = base

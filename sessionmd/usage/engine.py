@@ -15,6 +15,7 @@ import os
 import pickle
 from collections.abc import Sequence
 from dataclasses import dataclass, field
+from typing import Any
 
 from sessionmd.usage.dedupe import FileInfo, State, split_packed
 from sessionmd.usage.discover import Discovery, Transcript
@@ -95,11 +96,39 @@ def _run(state: State, jobs: Sequence[Job], now_ms: int | None) -> list[tuple[in
     return done
 
 
-def _child(conn: object, state: State, jobs: Sequence[Job], now_ms: int | None) -> None:
+_BATCH = 8192  # winners per message from a worker
+
+
+def _child(conn: Any, state: State, jobs: Sequence[Job], now_ms: int | None) -> None:
+    """Scan, then send the winners back in batches (never one huge pickle in memory)."""
     done = _run(state, jobs, now_ms)
-    payload = pickle.dumps((state.export(), done), protocol=5)
-    conn.send_bytes(payload)  # type: ignore[attr-defined]
-    conn.close()  # type: ignore[attr-defined]
+    conn.send_bytes(pickle.dumps((state.models, done), protocol=5))
+    for table in (state.main, state.prog):
+        keys = list(table)
+        conn.send_bytes(pickle.dumps(len(keys)))
+        for n in range(0, len(keys), _BATCH):
+            part = keys[n : n + _BATCH]
+            blob = b"".join([table[k] for k in part])
+            conn.send_bytes(pickle.dumps((part, blob), protocol=5))
+    conn.close()
+
+
+def _receive(conn: Any, state: State) -> list[tuple[int, FileScan]]:
+    """Merge a worker's batches as they arrive; return its per-file results."""
+    models, done = pickle.loads(conn.recv_bytes())
+    for mirrors in (False, True):
+        count = pickle.loads(conn.recv_bytes())
+        got = 0
+        while got < count:
+            part, blob = pickle.loads(conn.recv_bytes())
+            got += len(part)
+            pairs = split_packed(part, blob)
+            if mirrors:
+                state.merge(models, (), pairs)
+            else:
+                state.merge(models, pairs)
+    result: list[tuple[int, FileScan]] = done
+    return result
 
 
 def _split(jobs: Sequence[Job], sizes: dict[int, int]) -> tuple[list[Job], list[Job]]:
@@ -166,10 +195,8 @@ def _execute(state: State, jobs: Sequence[Job], now_ms: int | None, processes: i
         proc.start()
         send.close()
         done = _run(state, mine, now_ms)
-        (models, keys, blob, pkeys, pblob), their_done = pickle.loads(recv.recv_bytes())
+        their_done = _receive(recv, state)
         proc.join()
-        state.merge(models, split_packed(keys, blob), split_packed(pkeys, pblob))
-        del keys, blob, pkeys, pblob
         done += their_done
         stats.processes = 2
     else:

@@ -67,6 +67,7 @@ def _roots(
     roots: list[str] = []
     seen: set[str] = set()
     for base in list(data_dirs) if data_dirs else config_dirs(env, home):
+        base = Path(os.path.abspath(base))  # cache keys and file paths must not depend on cwd
         projects = base / "projects"
         if not projects.is_dir() and data_dirs and base.name == "projects" and base.is_dir():
             projects = base
@@ -151,8 +152,7 @@ def load_recent(
                 state.prog = {}
             if jobs or everything:
                 stamp = now_ms if everything else checked
-                data = cache_mod.encode_state(state, roots, window_start, state.main, dirs, stamp)
-                cache_mod.write(recent_path, data)
+                cache_mod.save(recent_path, state, roots, window_start, state.main, dirs, stamp)
             return _result(state, window_start, now, stats, "recent-cache", session_hours)
     full: UsageResult = load_usage(
         data_dirs=data_dirs, env=env, cache_dir=cache_dir, now=now, view="blocks", home=home
