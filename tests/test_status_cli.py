@@ -307,3 +307,17 @@ def test_status_watch_refreshes_until_interrupted(tmp_path: Path) -> None:
     shown = [row for row in out.decode().splitlines() if row.startswith("Used:")]
     assert shown, out
     assert shown[-2].startswith(f"Used:         {used + 5000:,} tokens")  # 5-hour, refreshed
+
+
+def test_status_without_transcripts_warns_and_shows_a_fresh_window(tmp_path: Path) -> None:
+    proc = run_cli(["status", "--json"], cli_env(tmp_path, tmp_path / "none"))
+    assert proc.returncode == 0
+    assert (
+        proc.stderr.decode() == "sessionmd: no Claude Code transcripts found (projects/ folder)\n"
+    )
+    data = json.loads(proc.stdout)
+    assert data["fiveHour"]["usedTokens"] == 0 and data["zone"] == "FRESH"
+    missing = run_cli(
+        ["status", "--data-dir", str(tmp_path / "nowhere")], cli_env(tmp_path, tmp_path)
+    )
+    assert missing.returncode == 2

@@ -60,7 +60,7 @@ def _renderable(status: Any) -> Any:
     "--data-dir",
     "data_dirs",
     multiple=True,
-    type=click.Path(path_type=Path),
+    type=click.Path(exists=True, file_okay=False, path_type=Path),
     help="Claude config dir (or its projects/ folder) to read instead of the default ones.",
 )
 @click.option("--watch", is_flag=True, help="Keep the display live until Ctrl-C.")
@@ -102,6 +102,8 @@ def status(
 
     with bad_input_exits():
         status_now, kept = watch_status(_request(limit, weekly_limit, tz, data_dirs, now), None)
+    if not kept.roots:
+        click.echo("sessionmd: no Claude Code transcripts found (projects/ folder)", err=True)
     if as_json:
         from sessionmd.usage.status import status_json
 

@@ -150,6 +150,7 @@ class WatchState(NamedTuple):
 
     history: list[UsageEntry]  # entries from a chain start at or before a week ago
     auto: Limit | None  # the auto limit over the whole history, computed once
+    roots: int  # transcript folders found (0: the status rests on no data at all)
 
 
 def load_status(req: StatusRequest) -> Status:
@@ -189,6 +190,7 @@ def watch_status(req: StatusRequest, previous: WatchState | None) -> tuple[Statu
         all_blocks = build_blocks(entries, req.now)
         auto = auto_limit(all_blocks, req.now, measure)
         history = entries[history_start(entries, req.now) :]
+        roots = len(result.roots)
     else:
         recent = load_recent(
             data_dirs=data_dirs,
@@ -200,6 +202,7 @@ def watch_status(req: StatusRequest, previous: WatchState | None) -> tuple[Statu
         old = [e for e in previous.history if e.timestamp < recent.window_start]
         entries = old + recent.entries
         auto = previous.auto
+        roots = previous.roots
         history = entries[history_start(entries, req.now) :]
         all_blocks = build_blocks(entries, req.now)
     settings = StatusSettings(
@@ -232,4 +235,4 @@ def watch_status(req: StatusRequest, previous: WatchState | None) -> tuple[Statu
             save_auto(state, status.limit, req.now, measure)
     except OSError:
         pass  # a read-only state dir costs the history, not the status
-    return status, WatchState(history, auto)
+    return status, WatchState(history, auto, roots)
