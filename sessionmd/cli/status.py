@@ -138,7 +138,13 @@ def _watch(
 
     from sessionmd.usage.status_io import watch_status
 
-    with Live(_renderable(first), console=out, auto_refresh=False, screen=False) as live:
+    with Live(
+        _renderable(first),
+        console=out,
+        auto_refresh=False,
+        screen=False,
+        vertical_overflow="visible",
+    ) as live:
         try:
             while True:
                 time.sleep(interval)
