@@ -122,7 +122,14 @@ def test_derived_store_round_trip_and_one_row_per_window(tmp_path: Path) -> None
     first = Derived("five_hour", 150_000, NOW, 60_000, 40.0, NOW + timedelta(hours=2))
     assert limits.record_derived(tmp_path, first)
     assert not limits.record_derived(tmp_path, first)  # unchanged: no write
-    later = Derived("five_hour", 151_000, NOW + timedelta(minutes=5), 75_500, 50.0, first.resets_at)
+    later = Derived(
+        "five_hour",
+        151_000,
+        NOW + timedelta(minutes=5),
+        75_500,
+        50.0,
+        first.resets_at + timedelta(seconds=1),  # the same window, reset time jittered
+    )
     assert limits.record_derived(tmp_path, later)
     nxt = Derived(
         "five_hour", 149_000, NOW + timedelta(hours=6), 14_900, 10.0, NOW + timedelta(hours=7)

@@ -144,7 +144,9 @@ def record_derived(
     }
     if rows and isinstance(rows[-1], dict):
         last = rows[-1]
-        if last.get("resets_at") == row["resets_at"]:
+        last_reset = last.get("resets_at")
+        # the same window: its reset time, give or take Claude Code's rounding
+        if isinstance(last_reset, (int, float)) and abs(last_reset - row["resets_at"]) < 300:
             if (
                 last.get("tokens") == row["tokens"]
                 and last.get("used_percentage") == row["used_percentage"]
