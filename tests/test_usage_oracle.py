@@ -18,7 +18,7 @@ from usage_support import NOW_DT, generate, tokens
 
 from sessionmd.cli.usage import usage
 from sessionmd.usage.api import build_blocks, load_usage
-from sessionmd.usage.blocks import blocks_json
+from sessionmd.usage.blocks import blocks_json, report_blocks, summarise
 from sessionmd.usage.daily import daily, daily_json
 from sessionmd.usage.sessions import sessions, sessions_json
 
@@ -69,7 +69,7 @@ def test_sessions_equal_oracle(corpus: Any) -> None:
 def test_blocks_equal_oracle(corpus: Any) -> None:
     root, oracle = corpus
     result = load_usage(data_dirs=[root], env={}, cache_dir=None, now=NOW_DT, view="blocks")
-    got = blocks_json(build_blocks(result.entries, NOW_DT), NOW_DT)["blocks"]
+    got = blocks_json(report_blocks(result, NOW_DT, ZoneInfo("UTC")), NOW_DT)["blocks"]
     expected = oracle["views"]["max_total/no_progress"]["blocks"]
     assert len(got) == len(expected)  # type: ignore[arg-type]
     for mine, theirs in zip(got, expected, strict=True):  # type: ignore[call-overload]
@@ -113,3 +113,12 @@ def test_cli_json_matches_oracle(corpus: Any, tmp_path: Path) -> None:
     assert res.exit_code == 0, res.output
     got = json.loads(res.stdout)["session"]
     assert len(got) == len(oracle["views"]["max_total/no_progress"]["sessions"])
+
+
+def test_api_build_blocks_equals_the_report(corpus: Any) -> None:
+    """The status helper's ``build_blocks`` (entries) and the report (packed rows) agree."""
+    root, _oracle = corpus
+    result = load_usage(data_dirs=[root], env={}, cache_dir=None, now=NOW_DT, view="blocks")
+    from_entries = blocks_json(summarise(build_blocks(result.entries, NOW_DT)), NOW_DT)
+    from_rows = blocks_json(report_blocks(result, NOW_DT, ZoneInfo("UTC")), NOW_DT)
+    assert from_entries == from_rows

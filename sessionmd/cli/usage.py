@@ -151,7 +151,7 @@ class _Run:
 
 
 def _print_json(data: object) -> None:
-    click.echo(json.dumps(data, indent=2))
+    click.echo(json.dumps(data, indent=2, sort_keys=True))  # ccusage's keys are sorted too
 
 
 def _fmt(n: int) -> str:
@@ -286,7 +286,7 @@ def sessions(
 
     table = [
         [
-            f"{r.session_id[:8]} {r.project[-24:]}\n"
+            f"{r.session_id}\n{r.project}\n"
             + datetime.fromtimestamp(r.tally.last_ms / 1000, run.tz).strftime("%Y-%m-%d %H:%M"),
             _short(r.tally.models_used()),
             _fmt(r.tally.input),
@@ -311,7 +311,7 @@ def sessions(
     ]
     _table(
         f"Claude Code usage per session (last activity in {zone_label(run.tz)})",
-        "Session / project",
+        "Session / project / last activity",
         table,
         total,
     )
@@ -346,14 +346,13 @@ def blocks(
         sessionmd usage blocks --since 20260101
         sessionmd usage blocks --active --json
     """
-    from sessionmd.usage.blocks import block_cost, blocks_json
-    from sessionmd.usage.blocks import blocks as block_list
+    from sessionmd.usage.blocks import blocks_json, report_blocks
 
     with bad_input_exits():
         if session_length <= 0:
             raise UsageError("--session-length must be positive")
         run = _Run("blocks", since, until, tz_name, data_dirs, no_cache)
-        found = block_list(
+        found = report_blocks(
             run.result, run.now, run.tz, run.since, run.until, project, session_length
         )
     if active:
@@ -367,7 +366,7 @@ def blocks(
     for b in found:
         start = b.start.astimezone(tz).strftime("%Y-%m-%d %H:%M")
         if b.is_gap:
-            label = f"{start} (gap, {(b.end - b.start).total_seconds() / 3600:.1f} h)"
+            label = f"{start} (gap, {(b.end_ms - b.start_ms) / 3_600_000:.1f} h)"
             rows.append([label, "", "", "", "", "", "", ""])
             continue
         label = start + (" ACTIVE" if b.is_active else "")
@@ -376,24 +375,21 @@ def blocks(
             [
                 label,
                 _short(b.models),
-                _fmt(t.input),
-                _fmt(t.output),
-                _fmt(t.cache_creation),
-                _fmt(t.cache_read),
-                _fmt(t.total),
-                f"${block_cost(b):,.2f}",
+                _fmt(t[0]),
+                _fmt(t[1]),
+                _fmt(t[2]),
+                _fmt(t[3]),
+                _fmt(b.total),
+                f"${b.cost:,.2f}",
             ]
         )
     real = [b for b in found if not b.is_gap]
     total = [
         "Total",
         "",
-        _fmt(sum(b.tokens.input for b in real)),
-        _fmt(sum(b.tokens.output for b in real)),
-        _fmt(sum(b.tokens.cache_creation for b in real)),
-        _fmt(sum(b.tokens.cache_read for b in real)),
-        _fmt(sum(b.tokens.total for b in real)),
-        f"${sum(block_cost(b) for b in real):,.2f}",
+        *(_fmt(sum(b.tokens[n] for b in real)) for n in range(4)),
+        _fmt(sum(b.total for b in real)),
+        f"${sum(b.cost for b in real):,.2f}",
     ]
     _table(
         f"Claude Code 5-hour blocks (start times in {zone_label(tz)})", "Block start", rows, total

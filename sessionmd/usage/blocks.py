@@ -1,45 +1,71 @@
-"""ccusage's 5-hour blocks as a report: filtering and the ``blocks --json`` shape.
+"""ccusage's 5-hour blocks as a report: filtering, summaries and the ``blocks --json`` shape.
 
-The block rule itself is ``api.build_blocks`` (the status helper builds on it); this module
-selects the entries (view "blocks": no mirror lines; ``--since/--until`` by local day,
-``--project``) and renders ccusage 20.0.24's JSON, burn rate and projection included for the
-active block. Blocks with 0 tokens are kept, as ccusage keeps them.
+``api.build_blocks`` is the rule over ``UsageEntry`` objects (the status helper builds on
+it). A report over a whole history does not need an object per message: ``report_blocks``
+applies the same rule to the engine's packed winners and keeps per-block sums only, so
+``usage blocks`` on a million messages costs a pass over integers. A test holds the two
+equal on generated corpora. The view is "blocks" (no mirror lines); ``--since/--until`` pick
+entries by local day, ``--project`` by folder. Blocks with 0 tokens are kept, as ccusage does.
 """
 
 from __future__ import annotations
 
-from datetime import date, datetime, tzinfo
+from dataclasses import dataclass, field
+from datetime import date, datetime, timedelta, tzinfo
 
 from sessionmd.usage import pricing
-from sessionmd.usage.api import UsageResult, build_blocks, to_ms
-from sessionmd.usage.models import Block, UsageEntry
-from sessionmd.usage.report import day_of, iso_ms, project_matcher
+from sessionmd.usage.api import HOUR_MS, UTC, UsageResult, from_ms, to_ms
+from sessionmd.usage.dedupe import unpack
+from sessionmd.usage.models import Block, TokenCounts
+from sessionmd.usage.report import SYNTHETIC, day_of, iso_ms, project_matcher
 
 
-def select(
-    result: UsageResult,
-    tz: tzinfo,
-    since: date | None = None,
-    until: date | None = None,
-    project: str | None = None,
-) -> list[UsageEntry]:
-    day = day_of(tz)
-    lo = since.isoformat() if since else ""
-    hi = until.isoformat() if until else "9999"
-    match = project_matcher(project)
-    out = []
-    for e in result.entries:
-        if not match(e.project):
-            continue
-        if since or until:
-            d = day(to_ms(e.timestamp))
-            if d < lo or d > hi:
-                continue
-        out.append(e)
-    return out
+@dataclass(slots=True)
+class BlockSummary:
+    """One block (or gap) of a report: times, sums and what ccusage shows about it."""
+
+    start_ms: int
+    end_ms: int
+    is_gap: bool = False
+    is_active: bool = False
+    entries: int = 0
+    first_ms: int = 0
+    last_ms: int = 0
+    tokens: list[int] = field(default_factory=lambda: [0, 0, 0, 0])
+    models: list[str] = field(default_factory=list)
+    by_model: dict[str, list[int]] = field(default_factory=dict)
+    reset_ms: int = 0
+
+    @property
+    def start(self) -> datetime:
+        return from_ms(self.start_ms)
+
+    @property
+    def end(self) -> datetime:
+        return from_ms(self.end_ms)
+
+    @property
+    def total(self) -> int:
+        return sum(self.tokens)
+
+    @property
+    def cost(self) -> float:
+        return sum(pricing.cost(m, *v) for m, v in self.by_model.items())
+
+    def as_block(self) -> Block:
+        """The shared ``Block`` model (without per-message entries)."""
+        return Block(
+            start=self.start,
+            end=self.end,
+            actual_end=None if self.is_gap else from_ms(self.last_ms),
+            is_active=self.is_active,
+            is_gap=self.is_gap,
+            tokens=TokenCounts(*self.tokens),
+            models=list(self.models),
+        )
 
 
-def blocks(
+def report_blocks(
     result: UsageResult,
     now: datetime,
     tz: tzinfo,
@@ -47,59 +73,117 @@ def blocks(
     until: date | None = None,
     project: str | None = None,
     session_hours: float = 5,
-) -> list[Block]:
-    return build_blocks(select(result, tz, since, until, project), now, session_hours)
+) -> list[BlockSummary]:
+    """``api.build_blocks``'s rule over the packed winners, summarised per block."""
+    day = day_of(tz)
+    lo = since.isoformat() if since else ""
+    hi = until.isoformat() if until else "9999"
+    match = project_matcher(project)
+    files = result.state.files
+    models = result.state.models
+    keep = [match(f.project) for f in files]
+    # The blocks view has no mirror lines: the ordinary winners are all there is. Only the
+    # packed bytes are kept and sorted (by one integer each), so the pass stays small.
+    rank = [0] * len(files)
+    for n, idx in enumerate(sorted(range(len(files)), key=lambda i: files[i].path)):
+        rank[idx] = n
+    picked: list[bytes] = []
+    for packed in result.state.main.values():
+        v = unpack(packed)
+        if not keep[v[7]]:
+            continue
+        if since or until:
+            d = day(v[0])
+            if d < lo or d > hi:
+                continue
+        picked.append(packed)
+
+    def order(packed: bytes) -> int:
+        # Time order; equal times in (path, offset) order, as ccusage reads them.
+        v = unpack(packed)
+        return (v[0] << 72) | (rank[v[7]] << 48) | v[5]
+
+    picked.sort(key=order)
+    dur = round(session_hours * HOUR_MS)
+    now_ms = to_ms(now)
+    out: list[BlockSummary] = []
+    cur: BlockSummary | None = None
+    for packed in picked:
+        v = unpack(packed)
+        ts = v[0]
+        if cur is None or ts - cur.start_ms > dur or ts - cur.last_ms > dur:
+            if cur is not None:
+                _close(cur, now_ms, dur)
+                out.append(cur)
+                if ts - cur.last_ms > dur:
+                    out.append(BlockSummary(cur.last_ms + dur, ts, is_gap=True))
+            start = ts - ts % HOUR_MS
+            cur = BlockSummary(start, start + dur, first_ms=ts)
+        cur.entries += 1
+        cur.last_ms = ts
+        t = cur.tokens
+        t[0] += v[1]
+        t[1] += v[2]
+        t[2] += v[3]
+        t[3] += v[4]
+        model = models[v[8]]
+        m = cur.by_model.get(model)
+        if m is None:
+            cur.by_model[model] = [v[1], v[2], v[3], v[4]]
+            if model and model != SYNTHETIC:
+                cur.models.append(model)
+        else:
+            m[0] += v[1]
+            m[1] += v[2]
+            m[2] += v[3]
+            m[3] += v[4]
+        if v[6] and not cur.reset_ms:
+            cur.reset_ms = v[6]
+    if cur is not None:
+        _close(cur, now_ms, dur)
+        out.append(cur)
+    out.sort(key=lambda b: b.start_ms)
+    return out
 
 
-def block_cost(block: Block) -> float:
-    return sum(
-        pricing.cost(
-            e.model or "",
-            e.tokens.input,
-            e.tokens.output,
-            e.tokens.cache_creation,
-            e.tokens.cache_read,
-        )
-        for e in block.entries
-    )
+def _close(block: BlockSummary, now_ms: int, dur: int) -> None:
+    block.is_active = now_ms - block.last_ms < dur and now_ms < block.end_ms
 
 
-def burn_rate(block: Block) -> dict[str, float] | None:
+def burn_rate(block: BlockSummary) -> dict[str, float] | None:
     """ccusage's burn rate: tokens per minute between the block's first and last entry."""
-    if len(block.entries) < 2:
-        return None
-    minutes = (block.entries[-1].timestamp - block.entries[0].timestamp).total_seconds() / 60
-    if minutes <= 0:
+    minutes = (block.last_ms - block.first_ms) / 60_000
+    if block.entries < 2 or minutes <= 0:
         return None
     t = block.tokens
     return {
-        "costPerHour": block_cost(block) / minutes * 60,
-        "tokensPerMinute": t.total / minutes,
-        "tokensPerMinuteForIndicator": (t.input + t.output) / minutes,
+        "costPerHour": block.cost / minutes * 60,
+        "tokensPerMinute": block.total / minutes,
+        "tokensPerMinuteForIndicator": (t[0] + t[1]) / minutes,
     }
 
 
-def projection(block: Block, now: datetime) -> dict[str, float] | None:
+def projection(block: BlockSummary, now: datetime) -> dict[str, float] | None:
     rate = burn_rate(block)
     if rate is None:
         return None
-    remaining = max(0.0, (block.end - now).total_seconds() / 60)
+    remaining = max(0.0, (block.end - now) / timedelta(minutes=1))
     return {
         "remainingMinutes": round(remaining),
-        "totalCost": round((block_cost(block) + rate["costPerHour"] / 60 * remaining) * 100) / 100,
-        "totalTokens": round(block.tokens.total + rate["tokensPerMinute"] * remaining),
+        "totalCost": round((block.cost + rate["costPerHour"] / 60 * remaining) * 100) / 100,
+        "totalTokens": round(block.total + rate["tokensPerMinute"] * remaining),
     }
 
 
-def block_json(block: Block, now: datetime) -> dict[str, object]:
-    start = iso_ms(to_ms(block.start))
+def block_json(block: BlockSummary, now: datetime) -> dict[str, object]:
+    start = iso_ms(block.start_ms)
     t = block.tokens
     out: dict[str, object] = {
-        "actualEndTime": iso_ms(to_ms(block.actual_end)) if block.actual_end else None,
+        "actualEndTime": None if block.is_gap else iso_ms(block.last_ms),
         "burnRate": burn_rate(block) if block.is_active else None,
-        "costUSD": block_cost(block),
-        "endTime": iso_ms(to_ms(block.end)),
-        "entries": len(block.entries),
+        "costUSD": block.cost,
+        "endTime": iso_ms(block.end_ms),
+        "entries": block.entries,
         "id": f"gap-{start}" if block.is_gap else start,
         "isActive": block.is_active,
         "isGap": block.is_gap,
@@ -107,19 +191,41 @@ def block_json(block: Block, now: datetime) -> dict[str, object]:
         "projection": projection(block, now) if block.is_active else None,
         "startTime": start,
         "tokenCounts": {
-            "cacheCreationInputTokens": t.cache_creation,
-            "cacheReadInputTokens": t.cache_read,
-            "inputTokens": t.input,
-            "outputTokens": t.output,
+            "cacheCreationInputTokens": t[2],
+            "cacheReadInputTokens": t[3],
+            "inputTokens": t[0],
+            "outputTokens": t[1],
         },
-        "totalTokens": t.total,
+        "totalTokens": block.total,
     }
-    reset = next((e.limit_reset for e in block.entries if e.limit_reset), None)
-    if reset is not None:
-        out["usageLimitResetTime"] = iso_ms(to_ms(reset))
+    if block.reset_ms:
+        out["usageLimitResetTime"] = iso_ms(block.reset_ms)
     return out
 
 
-def blocks_json(found: list[Block], now: datetime) -> dict[str, object]:
+def blocks_json(found: list[BlockSummary], now: datetime) -> dict[str, object]:
     """ccusage 20.0.24's ``blocks --json`` shape."""
     return {"blocks": [block_json(b, now) for b in found]}
+
+
+def summarise(blocks: list[Block]) -> list[BlockSummary]:
+    """``BlockSummary`` of ``api.build_blocks`` output (to render blocks built from entries)."""
+    out = []
+    for b in blocks:
+        s = BlockSummary(to_ms(b.start), to_ms(b.end), is_gap=b.is_gap, is_active=b.is_active)
+        for e in b.entries:
+            ts = to_ms(e.timestamp.astimezone(UTC))
+            s.first_ms = s.first_ms or ts
+            s.last_ms = ts
+            s.entries += 1
+            k = e.tokens
+            for n, val in enumerate((k.input, k.output, k.cache_creation, k.cache_read)):
+                s.tokens[n] += val
+            m = s.by_model.setdefault(e.model or "", [0, 0, 0, 0])
+            for n, val in enumerate((k.input, k.output, k.cache_creation, k.cache_read)):
+                m[n] += val
+            if e.limit_reset and not s.reset_ms:
+                s.reset_ms = to_ms(e.limit_reset)
+        s.models = list(b.models)
+        out.append(s)
+    return out
