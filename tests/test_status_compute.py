@@ -12,6 +12,7 @@ from hypothesis import strategies as st
 from status_helpers import blocks_of, entry
 
 from sessionmd.usage.limits import Derived
+from sessionmd.usage.models import TokenCounts, UsageEntry
 from sessionmd.usage.snapshot import Snapshot, Window
 from sessionmd.usage.status import (
     Status,
@@ -309,3 +310,30 @@ def test_invariants(points: list[tuple[int, int]], limit: int, now_min: int) -> 
     assert s.weekly.start is not None and s.weekly.reset_at is not None
     assert s.weekly.start <= now < s.weekly.reset_at
     assert bool(s.alert) == (s.zone.name == "DANGER")
+
+
+def limit_message(when: datetime, reset: datetime) -> UsageEntry:
+    """The synthetic 0-token line of "Claude AI usage limit reached|<epoch>"."""
+    return UsageEntry(when, TokenCounts(), "s1", "-home-dev-app", "<synthetic>", limit_reset=reset)
+
+
+def test_limit_message_means_the_limit_is_reached() -> None:
+    reset = START + timedelta(hours=5)
+    entries = [*steady(count=30), limit_message(START + timedelta(minutes=146), reset)]
+    s = run(entries, limit="max20")  # 220k: the estimate alone would say 55 %
+    five = s.five_hour
+    assert five.percent == 100.0 and five.percent_source == "limit reached (transcript)"
+    assert five.remaining == 0 and five.zone == "EMERGENCY"
+    assert five.reset_at == reset and five.reset_source == "limit message (transcript)"
+    assert s.derived == (Derived("five_hour", 120_000, NOW, 120_000, 100.0, reset),)
+
+
+@pytest.mark.parametrize(
+    ("reset_after", "why"),
+    [(timedelta(days=2), "a weekly limit"), (timedelta(minutes=30), "already reset")],
+)
+def test_limit_messages_that_do_not_count(reset_after: timedelta, why: str) -> None:
+    sent = START + timedelta(minutes=146)
+    s = run([*steady(count=30), limit_message(sent, sent + reset_after)], limit="max20")
+    assert s.five_hour.percent_source == "estimated", why
+    assert s.derived == ()

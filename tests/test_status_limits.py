@@ -173,3 +173,19 @@ def test_known_limit_for_other_streams(tmp_path: Path) -> None:
     limits.record_derived(tmp_path, DERIVED)
     known = limits.known_limit(tmp_path, config_quota="max20", now=NOW)
     assert (known.tokens, known.source) == (150_000, "derived 2026-11-20")
+
+
+def test_auto_counts_blocks_that_hit_a_limit_as_full() -> None:
+    from sessionmd.usage.models import UsageEntry
+
+    # all below 95 % of every preset: only the limit messages make the first three full
+    blocks = history([10_000, 11_000, 12_000, 5_000, 6_000])
+    for b in blocks[:3]:  # these three ended with "usage limit reached"
+        last = b.entries[-1]
+        b.entries.append(
+            UsageEntry(last.timestamp, TokenCounts(), "s", "p", limit_reset=last.timestamp)
+        )
+    auto = limits.auto_limit(blocks, NOW)
+    assert auto is not None
+    assert auto.source == "auto: p90 of 3 full blocks"
+    assert auto.tokens == 11_800  # 11k + 0.8 * 1k (all five blocks would give 11,600)
