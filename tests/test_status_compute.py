@@ -22,6 +22,7 @@ from sessionmd.usage.status import (
     status_json,
     week_bounds,
 )
+from sessionmd.usage.status_render import statusline_text
 
 UTC = timezone.utc
 NY = ZoneInfo("America/New_York")
@@ -326,6 +327,8 @@ def test_limit_message_means_the_limit_is_reached() -> None:
     assert five.remaining == 0 and five.zone == "EMERGENCY"
     assert five.reset_at == reset and five.reset_source == "limit message (transcript)"
     assert s.derived == (Derived("five_hour", 120_000, NOW, 120_000, 100.0, reset),)
+    line = statusline_text(s, None, {}, colour=False)
+    assert line == "EMERGENCY 100% | limit reached | resets 13:00 EST"
 
 
 @pytest.mark.parametrize(

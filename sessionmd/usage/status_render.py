@@ -158,9 +158,12 @@ def statusline_text(
     if colour and not env.get("NO_COLOR"):
         name = f"\x1b[{ANSI.get(name, '0')}m{name}\x1b[0m"
     pct = "?" if five.percent is None else f"{five.percent:.0f}%"
-    mark = "" if status.official else "~"
+    # "~": an estimate; none for Claude Code's own figure or its "limit reached" message
+    mark = "" if status.official or five.percent_source.startswith("limit reached") else "~"
     parts = [f"{name} {mark}{pct}"]
-    if status.runway_past_reset:
+    if five.remaining == 0:
+        parts.append("limit reached")
+    elif status.runway_past_reset:
         parts.append("lasts to reset")
     elif status.runway_minutes is not None:
         parts.append(f"{format_duration(status.runway_minutes)} left")
