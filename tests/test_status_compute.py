@@ -22,7 +22,7 @@ from sessionmd.usage.status import (
     status_json,
     week_bounds,
 )
-from sessionmd.usage.status_render import statusline_text
+from sessionmd.usage.status_render import render_text, statusline_text
 
 UTC = timezone.utc
 NY = ZoneInfo("America/New_York")
@@ -329,6 +329,9 @@ def test_limit_message_means_the_limit_is_reached() -> None:
     assert s.derived == (Derived("five_hour", 120_000, NOW, 120_000, 100.0, reset),)
     line = statusline_text(s, None, {}, colour=False)
     assert line == "EMERGENCY 100% | limit reached | resets 13:00 EST"
+    text = render_text(s)
+    assert "Est. Runway:  none: the limit is reached" in text
+    assert "[limit message (transcript)]" in text
 
 
 @pytest.mark.parametrize(

@@ -73,7 +73,9 @@ def render_lines(status: Status) -> list[Line]:
         burn = "no usage in this window yet"
     else:
         burn = f"{status.burn_rate:,.0f} tokens/min"
-    if status.runway_minutes is None:
+    if five.remaining == 0:
+        runway = "none: the limit is reached"
+    elif status.runway_minutes is None:
         runway = "idle (no usage in the last 30 min)" if status.burn_rate == 0 else "unknown"
     else:
         runway = f"~{format_duration(status.runway_minutes)}"
