@@ -60,7 +60,7 @@ CORPUS_START = "2026-11-20T00:00:00Z"
 CORPUS_NOW = "2026-11-21T23:55:00Z"
 
 
-def make_corpus(out: Path) -> dict[str, Any]:
+def make_corpus(out: Path, *extra: str) -> dict[str, Any]:
     """Write a corpus with the shared generator; return its ccusage-20 oracle."""
     subprocess.run(
         [
@@ -74,6 +74,7 @@ def make_corpus(out: Path) -> dict[str, Any]:
             "2",
             "--now",
             CORPUS_NOW,
+            *extra,
         ],
         check=True,
         capture_output=True,

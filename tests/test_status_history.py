@@ -81,3 +81,25 @@ def test_watch_refresh_reads_appended_lines(tmp_path: Path) -> None:
     full, _ = watch_status(req, None)
     assert full.five_hour.used == second.five_hour.used
     assert full.weekly.used == second.weekly.used
+
+
+def test_rows_and_entries_agree(tmp_path: Path) -> None:
+    from sessionmd import paths
+    from sessionmd.usage.api import load_usage
+    from sessionmd.usage.status_io import entries_from_rows, rows_history_start
+
+    corpus = tmp_path / "corpus"
+    make_corpus(corpus, "--api-error-rate", "1")  # every session hits the limit once
+    env = cli_env(tmp_path, corpus)
+    now = parse_now(CORPUS_NOW)
+    result = load_usage(env=env, cache_dir=paths.cache_dir(env), now=now, view="blocks")
+    fields = ("timestamp", "tokens", "session_id", "project", "model", "limit_reset")
+
+    def pick(e: Any) -> tuple[object, ...]:
+        return tuple(getattr(e, f) for f in fields)
+
+    assert [pick(e) for e in entries_from_rows(result.rows)] == [pick(e) for e in result.entries]
+    assert any(e.limit_reset is not None for e in result.entries)  # the corpus has some
+    for days in (0, 1, 2, 3):
+        later = now + timedelta(days=days)
+        assert rows_history_start(result.rows, later) == history_start(result.entries, later)

@@ -9,17 +9,28 @@ from __future__ import annotations
 
 import os
 import time
-from collections.abc import Mapping
+from bisect import bisect_left
+from collections.abc import Mapping, Sequence
 from datetime import datetime, timedelta, timezone, tzinfo
 from pathlib import Path
-from typing import NamedTuple
+from typing import Any, NamedTuple
 
 from sessionmd import paths
 from sessionmd.errors import ConfigError
-from sessionmd.usage.limits import Limit, auto_limit, load_derived, record_derived, save_auto
-from sessionmd.usage.models import UsageEntry
-from sessionmd.usage.snapshot import load_snapshot
+from sessionmd.usage.limits import (
+    AutoSource,
+    Limit,
+    auto_limit,
+    load_auto,
+    load_derived,
+    record_derived,
+    save_auto,
+)
+from sessionmd.usage.models import TokenCounts, UsageEntry
+from sessionmd.usage.snapshot import SEVEN_DAYS, load_snapshot
 from sessionmd.usage.status import Status, StatusSettings, compute_status, history_start
+
+BLOCK_MS = 5 * 3600 * 1000
 
 NOW_ENV = "SESSIONMD_NOW"  # tests and demos: pretend it is this ISO time
 
@@ -145,11 +156,48 @@ class StatusRequest(NamedTuple):
     home: Path | None = None
 
 
+def rows_history_start(rows: Sequence[Any], now: datetime) -> int:
+    """:func:`sessionmd.usage.status.history_start` on the usage engine's rows (sorted by
+    time, milliseconds first), so only the rows after the cut become objects."""
+    if not rows:
+        return 0
+    since = round((now - SEVEN_DAYS).timestamp() * 1000)
+    i = min(bisect_left(rows, since, key=_row_ms), len(rows) - 1)
+    while i > 0 and rows[i][0] - rows[i - 1][0] <= BLOCK_MS:
+        i -= 1
+    return i
+
+
+def _row_ms(row: Any) -> int:
+    return int(row[0])
+
+
+def entries_from_rows(rows: Sequence[Any]) -> list[UsageEntry]:
+    """Entries from the engine's rows: (ms, input, output, cache creation, cache read,
+    model, session, project, cwd, sidechain, progress, reset ms, key), as documented
+    at ``sessionmd.usage.api.Row``; message ids are not needed here."""
+    utc = timezone.utc
+    return [
+        UsageEntry(
+            timestamp=datetime.fromtimestamp(r[0] / 1000, tz=utc),
+            tokens=TokenCounts(r[1], r[2], r[3], r[4]),
+            session_id=r[6],
+            project=r[7],
+            model=r[5] or None,
+            cwd=r[8] or None,
+            is_sidechain=bool(r[9]),
+            from_progress=bool(r[10]),
+            limit_reset=datetime.fromtimestamp(r[11] / 1000, tz=utc) if r[11] else None,
+        )
+        for r in rows
+    ]
+
+
 class WatchState(NamedTuple):
     """What ``status --watch`` keeps between refreshes: history that no longer changes."""
 
     history: list[UsageEntry]  # entries from a chain start at or before a week ago
-    auto: Limit | None  # the auto limit over the whole history, computed once
+    auto: AutoSource  # the auto limit (or how to compute it once) over the whole history
     roots: int  # transcript folders found (0: the status rests on no data at all)
 
 
@@ -186,10 +234,22 @@ def watch_status(req: StatusRequest, previous: WatchState | None) -> tuple[Statu
             view="blocks",
             home=req.home,
         )
-        entries = result.entries
+        rows = result.rows
+        memo: list[Limit | None] = []
+
+        def full_auto() -> Limit | None:
+            """The auto limit over every block: built only when auto is the limit and
+            none was saved in the last day (it needs objects for the whole history)."""
+            if not memo:
+                every = result.entries
+                memo.append(auto_limit(build_blocks(every, req.now), req.now, measure))
+            return memo[0]
+
+        saved = load_auto(state, req.now, measure)
+        auto: AutoSource = saved if saved is not None else full_auto
+        entries = entries_from_rows(rows[rows_history_start(rows, req.now) :])
         all_blocks = build_blocks(entries, req.now)
-        auto = auto_limit(all_blocks, req.now, measure)
-        history = entries[history_start(entries, req.now) :]
+        history = entries
         roots = len(result.roots)
     else:
         recent = load_recent(
@@ -231,7 +291,7 @@ def watch_status(req: StatusRequest, previous: WatchState | None) -> tuple[Statu
     try:
         for derived in status.derived:
             record_derived(state, derived, measure)
-        if status.limit.kind == "auto" and previous is None:
+        if status.limit.kind == "auto" and previous is None and saved is None:
             save_auto(state, status.limit, req.now, measure)
     except OSError:
         pass  # a read-only state dir costs the history, not the status
