@@ -6,8 +6,9 @@ Generates (once, then reuses) a corpus with the team's transcript generator, ins
 peers where missing (``npm install --prefix``, a separate venv for aiburn), then times each
 command on the same corpus, files in the page cache. Wall time is the best of ``--runs``
 (the machine is shared); peak memory is the whole process tree's resident set, sampled from
-/proc every 5 ms (sessionmd's cold scan forks a second process), and the largest single
-process as the kernel reports it. Totals are cross-checked: every tool must count the same
+/proc every 5 ms (sessionmd's cold scan forks a second process; proportional set size, so
+pages the two share count once), and the largest single process's peak RSS as the kernel
+reports it. Totals are cross-checked: every tool must count the same
 input and output tokens. Prints a table; ``--json`` writes the figures as well.
 """
 
@@ -47,10 +48,11 @@ def _children(pid: int) -> list[int]:
 
 
 def _rss_kb(pid: int) -> int:
+    """Proportional set size: pages shared by a forked worker and its parent count once."""
     try:
-        with open(f"/proc/{pid}/status") as fh:
+        with open(f"/proc/{pid}/smaps_rollup") as fh:
             for line in fh:
-                if line.startswith("VmRSS:"):
+                if line.startswith("Pss:"):
                     return int(line.split()[1])
     except OSError:
         pass
@@ -263,11 +265,18 @@ def main() -> int:
                 "from sessionmd.usage.fast import load_recent;"
                 "r=load_recent(env=os.environ,cache_dir=Path(os.environ['SESSIONMD_CACHE_DIR']),now=datetime.now(timezone.utc));"
                 "print(r.path, 'entries', len(r.entries), 'bytes read', r.stats.bytes_read)"]  # fmt: skip
+        fast_block = [
+            *fast[:-1],
+            fast[-1].replace(
+                "now=datetime.now(timezone.utc))", "now=datetime.now(timezone.utc),scope='block')"
+            ),
+        ]
         run_rounds(
             [
                 ("sessionmd usage blocks --json (warm, 3 lines appended)",
                  [*sessionmd, "blocks", "--json"], append, args.runs),
-                ("status fast path load_recent (3 lines appended)", fast, append, args.runs),
+                ("status fast path load_recent, chain (3 lines appended)", fast, append, args.runs),
+                ("status fast path load_recent, block (3 lines appended)", fast_block, append, args.runs),
                 ("python -c pass (interpreter start)", [PY, "-c", "pass"], None, args.runs),
             ]
         )  # fmt: skip
@@ -280,12 +289,12 @@ def main() -> int:
         f"Corpus: {size / 2**20:.0f} MiB, {files} files; best of {args.runs} runs; {os.cpu_count()} cores"
     )
     print(
-        f"{'command':58} {'wall s':>7} {'vs cc20':>8} {'tree MB':>8} {'max MB':>7}  input/output tokens"
+        f"{'command':58} {'wall s':>7} {'vs cc20':>8} {'tree PSS MB':>11} {'max MB':>7}  input/output tokens"
     )
     for r in rows:
         ratio = f"{float(r['wall_s']) / float(ref['wall_s']):.2f}" if ref else "-"  # type: ignore[arg-type]
         print(
-            f"{r['tool']!s:58} {r['wall_s']:>7} {ratio:>8} {r['tree_rss_mb']:>8} {r['max_rss_mb']:>7}  {r['io_tokens'] or r['output']}"
+            f"{r['tool']!s:58} {r['wall_s']:>7} {ratio:>8} {r['tree_rss_mb']:>11} {r['max_rss_mb']:>7}  {r['io_tokens'] or r['output']}"
         )
     if args.json:
         args.json.write_text(json.dumps({"bytes": size, "files": files, "rows": rows}, indent=1))

@@ -122,3 +122,20 @@ def test_api_build_blocks_equals_the_report(corpus: Any) -> None:
     from_entries = blocks_json(summarise(build_blocks(result.entries, NOW_DT)), NOW_DT)
     from_rows = blocks_json(report_blocks(result, NOW_DT, ZoneInfo("UTC")), NOW_DT)
     assert from_entries == from_rows
+
+
+def test_two_process_scan_equals_one_process(corpus: Any, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The forked worker's winners merge into exactly what one process finds."""
+    from sessionmd.usage import engine
+
+    root, oracle = corpus
+    monkeypatch.setattr(engine, "PARALLEL_MIN_BYTES", 0)
+    monkeypatch.setattr(engine, "_BATCH", 7)  # many small batches through the pipe
+    two = load_usage(data_dirs=[root], env={}, cache_dir=None, now=NOW_DT, view="daily")
+    assert two.stats.processes == 2
+    one = load_usage(
+        data_dirs=[root], env={}, cache_dir=None, now=NOW_DT, view="daily", processes=1
+    )
+    assert one.stats.processes == 1
+    assert two.rows == one.rows
+    assert len(two.rows) == oracle["views"]["max_total/all"]["entries"]

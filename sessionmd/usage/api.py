@@ -211,32 +211,30 @@ def load_usage(
     return UsageResult(view, stats.problems, stats, list(found.roots), state)
 
 
-def recent_winners(state: State, now_ms: int, hours: float = 5) -> tuple[int, dict[str, bytes]]:
-    """The first entry of the latest block, and the (blocks-view) winners the status line needs.
+HISTORY_MS = 8 * 24 * HOUR_MS  # the recent cache reaches back at most this far
 
-    Blocks are decided in time order, and the latest block starts at its first entry's hour:
-    entries before that entry cannot change it or any later block. The winners kept reach
-    one block further back, so that late copies of a message there still deduplicate.
+
+def recent_winners(state: State, now_ms: int, hours: float = 5) -> tuple[int, dict[str, bytes]]:
+    """The start of the current chain of blocks, and the (blocks-view) winners since then.
+
+    A chain starts after a pause longer than a block, so no entry before it can change the
+    active block, and nothing lies in the ``hours`` before its start: the status line relies
+    on both. Continuous use (no such pause) would make the chain the whole history, so it is
+    cut to start within the last 8 days; every window the status line looks at (5-hour
+    block, 7-day week) then still lies after the cut, where the entries are complete.
     """
-    del now_ms  # the latest block is found from the data; ``now`` only decides isActive
+    del now_ms  # the chain is found from the data; ``now`` only decides isActive
     dur = int(hours * HOUR_MS)
     main = state.main
     stamps = sorted(ts_of(v) for v in main.values())
     if not stamps:
         return 0, {}
-    anchor = start = last = stamps[0]
-    start -= start % HOUR_MS
-    for ts in stamps:
-        if ts - start > dur or ts - last > dur:
-            start = ts - ts % HOUR_MS
-            anchor = ts
-        last = ts
-    keep_from = anchor - dur
-    return anchor, {k: v for k, v in main.items() if ts_of(v) >= keep_from}
-
-
-def _floor_hour(ms: int) -> int:
-    return ms - ms % HOUR_MS
+    floor = stamps[-1] - HISTORY_MS
+    start = len(stamps) - 1
+    while start > 0 and stamps[start] - stamps[start - 1] <= dur and stamps[start - 1] >= floor:
+        start -= 1
+    chain = stamps[start]
+    return chain, {k: v for k, v in main.items() if ts_of(v) >= chain}
 
 
 def build_blocks(

@@ -8,8 +8,8 @@ line appended to one file can still replace a winner another file gave). Ids, co
 times only, never transcript text.
 
 Two files per set of data dirs: ``usage-v<N>-<hash>.bin`` (everything) and
-``recent-v<N>-<hash>.bin`` (the file table and only the winners the latest 5-hour block
-needs, which the status line reads). Layout: an 8-byte magic with the version, a msgpack
+``recent-v<N>-<hash>.bin`` (the file table and only the winners of the current chain of
+5-hour blocks, which the status line reads). Layout: an 8-byte magic with the version, a msgpack
 header (tables, counts, CRC-32 of the winners), the keys as length-prefixed msgpack lists, then the
 packed winners back to back (``scan.PACK``, 82 bytes each). Written and read in sections, so
 saving never holds a second copy of the state in memory.
@@ -33,7 +33,7 @@ import msgspec
 from sessionmd.usage.dedupe import FileInfo, State
 from sessionmd.usage.scan import PACK
 
-VERSION = 4
+VERSION = 5
 MAGIC = b"SMDUSE\x00" + bytes([VERSION])
 _SIZE = PACK.size
 _LEN = struct.Struct(">I")
@@ -49,7 +49,7 @@ class _Header(msgspec.Struct, array_like=True, tag="sessionmd-usage"):
     n_prog: int
     keys_bytes: int  # unused (0): keys follow in length-prefixed batches
     crc: int  # CRC-32 of the packed winners
-    window_start_ms: int = 0  # recent file only: the latest block's first entry
+    window_start_ms: int = 0  # recent file only: where the current chain of blocks starts
     problems: list[tuple[str, int, str]] = []  # bad lines already read (for --verbose)
     dirs: list[tuple[str, int]] = []  # folders walked, with mtimes (new files change them)
     checked_ms: int = 0  # recent file only: when every known file was last stat'ed

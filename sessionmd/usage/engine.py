@@ -11,8 +11,6 @@ table and the parent merges them with the same order-free rule.
 from __future__ import annotations
 
 import gc
-import os
-import pickle
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
@@ -101,6 +99,8 @@ _BATCH = 8192  # winners per message from a worker
 
 def _child(conn: Any, state: State, jobs: Sequence[Job], now_ms: int | None) -> None:
     """Scan, then send the winners back in batches (never one huge pickle in memory)."""
+    import pickle
+
     done = _run(state, jobs, now_ms)
     conn.send_bytes(pickle.dumps((state.models, done), protocol=5))
     for table in (state.main, state.prog):
@@ -115,6 +115,8 @@ def _child(conn: Any, state: State, jobs: Sequence[Job], now_ms: int | None) -> 
 
 def _receive(conn: Any, state: State) -> list[tuple[int, FileScan]]:
     """Merge a worker's batches as they arrive; return its per-file results."""
+    import pickle  # here: the status line's path never forks, so never needs it
+
     models, done = pickle.loads(conn.recv_bytes())
     for mirrors in (False, True):
         count = pickle.loads(conn.recv_bytes())
@@ -213,10 +215,6 @@ def _execute(state: State, jobs: Sequence[Job], now_ms: int | None, processes: i
         stats.problems.extend(p for p in res.problems if not p.line)
         state.problems.extend((p.path, p.line, p.reason) for p in res.problems if p.line)
     return stats
-
-
-def cpu_count() -> int:
-    return max(1, min(2, os.cpu_count() or 1))
 
 
 def _number_lines(path: str, problems: list[Problem]) -> None:

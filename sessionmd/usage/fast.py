@@ -27,6 +27,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
+from typing import Literal
 
 from sessionmd.usage import cache as cache_mod
 from sessionmd.usage.api import (
@@ -43,6 +44,7 @@ from sessionmd.usage.dedupe import State
 from sessionmd.usage.discover import config_dirs
 from sessionmd.usage.engine import Job, ScanStats, execute
 from sessionmd.usage.models import Block, UsageEntry
+from sessionmd.usage.scan import ts_of
 
 FULL_CHECK_MS = 60_000  # stat every known file at least this often
 HOT_MS = 6 * 3_600_000  # between full checks, files changed this recently are stat'ed
@@ -50,7 +52,12 @@ HOT_MS = 6 * 3_600_000  # between full checks, files changed this recently are s
 
 @dataclass(slots=True)
 class RecentUsage:
-    """The entries of the current chain of blocks (sorted), its blocks and the active one."""
+    """The entries of the current chain of blocks (sorted), its blocks and the active one.
+
+    ``entries`` hold every message from ``window_start`` on, and there is none in the
+    ``session_hours`` before it (a chain starts after such a pause) unless the chain was cut
+    at 8 days (``api.recent_winners``).
+    """
 
     entries: list[UsageEntry]
     blocks: list[Block]
@@ -114,9 +121,37 @@ def _stale(
     return jobs
 
 
+def latest_block_start(stamps: Sequence[int], hours: float) -> int:
+    """The first entry of the latest block, from sorted timestamps (ccusage's block rule)."""
+    dur = int(hours * 3_600_000)
+    anchor = start = last = stamps[0]
+    start -= start % 3_600_000
+    for ts in stamps:
+        if ts - start > dur or ts - last > dur:
+            start = ts - ts % 3_600_000
+            anchor = ts
+        last = ts
+    return anchor
+
+
 def _result(
-    state: State, window_start: int, now: datetime, stats: ScanStats, how: str, hours: float
+    state: State,
+    window_start: int,
+    now: datetime,
+    stats: ScanStats,
+    how: str,
+    hours: float,
+    scope: str,
 ) -> RecentUsage:
+    if scope == "block" and state.main:
+        # Only the latest block's messages: blocks are decided in time order, so entries
+        # before the latest block's first one cannot change it.
+        window_start = latest_block_start(sorted(ts_of(v) for v in state.main.values()), hours)
+        state = State(
+            files=state.files,
+            models=state.models,
+            main={k: v for k, v in state.main.items() if ts_of(v) >= window_start},
+        )
     rows = rows_of(state, state.winners(with_progress=False))
     entries = [_entry(r) for r in rows if r[0] >= window_start]
     blocks = build_blocks(entries, now, hours)
@@ -132,8 +167,14 @@ def load_recent(
     now: datetime,
     home: Path | None = None,
     session_hours: float = 5,
+    scope: Literal["chain", "block"] = "chain",
 ) -> RecentUsage:
-    """The active block's inputs, cheaply: the status line and ``status --watch`` call this."""
+    """The active block's inputs, cheaply: the status line and ``status --watch`` call this.
+
+    ``scope="chain"`` (default): the entries of the current chain of blocks (see
+    ``RecentUsage``). ``scope="block"``: only the latest block's entries (``window_start`` is
+    its first entry; entries before it may exist): far less to build when use never pauses.
+    """
     roots = _roots(data_dirs, env, home)
     _full_path, recent_path = cache_mod.cache_paths(cache_dir, roots)
     loaded = cache_mod.read(recent_path, roots)
@@ -153,10 +194,10 @@ def load_recent(
             if jobs or everything:
                 stamp = now_ms if everything else checked
                 cache_mod.save(recent_path, state, roots, window_start, state.main, dirs, stamp)
-            return _result(state, window_start, now, stats, "recent-cache", session_hours)
+            return _result(state, window_start, now, stats, "recent-cache", session_hours, scope)
     full: UsageResult = load_usage(
         data_dirs=data_dirs, env=env, cache_dir=cache_dir, now=now, view="blocks", home=home
     )
     start, recent = recent_winners(full.state, to_ms(now), session_hours)
     small = State(files=full.state.files, models=full.state.models, main=recent)
-    return _result(small, start, now, full.stats, "full", session_hours)
+    return _result(small, start, now, full.stats, "full", session_hours, scope)

@@ -274,6 +274,8 @@ def _scan_block(
     bias = _BIAS
     ascii_only = data.isascii()  # one fast pass; most transcripts are pure ASCII
     future = 0
+    future_after = now_ms if now_ms is not None else 1 << 62
+    cwd = out.cwd
     decoded = 0
     pos = find(MARKER, 0, stop)
     while pos >= 0:
@@ -314,10 +316,10 @@ def _scan_block(
         u = msg.usage
         if u is None:
             continue
-        if out.cwd is None and line.cwd is not None:
-            out.cwd = line.cwd
+        if cwd is None:
+            cwd = line.cwd
         ms = round(ts.timestamp() * 1000)
-        if now_ms is not None and ms > now_ms:
+        if ms > future_after:
             future += 1
         mid = msg.id
         if mid is None:
@@ -359,5 +361,6 @@ def _scan_block(
         if cur is None or beats(packed, cur):
             table[key] = packed
     out.lines_decoded += decoded
+    out.cwd = cwd
     out.future += future
     view.release()
