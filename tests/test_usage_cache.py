@@ -155,6 +155,21 @@ def test_cache_pointing_outside_its_tables_is_rejected(corpus: Path, tmp_path: P
     assert _load(corpus, cache).stats.rebuilt
 
 
+def test_caches_of_older_versions_are_removed(corpus: Path, tmp_path: Path) -> None:
+    cache = tmp_path / "cache"
+    cache.mkdir()
+    for name in ("usage-v1-abc.msgpack", "recent-v4-abc.bin", "block-v2-abc.bin", "notes.txt"):
+        (cache / name).write_bytes(b"old")
+    _load(corpus, cache)
+    names = sorted("-".join(p.name.split("-")[:2]) for p in cache.iterdir())
+    assert names == [
+        f"block-v{cache_mod.VERSION}",
+        "notes.txt",
+        f"recent-v{cache_mod.VERSION}",
+        f"usage-v{cache_mod.VERSION}",
+    ]
+
+
 def test_deleting_the_cache_is_safe(corpus: Path, tmp_path: Path) -> None:
     cache = tmp_path / "cache"
     cold = _load(corpus, cache)
@@ -283,3 +298,33 @@ def test_block_scope_returns_the_same_latest_block_from_fewer_entries(tmp_path: 
     assert (block.active.start, block.active.tokens) == (chain.active.start, chain.active.tokens)
     assert block.entries == chain.active.entries
     assert block.window_start == chain.active.entries[0].timestamp
+
+
+def test_block_scope_follows_appends_into_a_new_block(tmp_path: Path) -> None:
+    root, cache = tmp_path / "claude", tmp_path / "cache"
+    t0 = datetime(2026, 1, 1, tzinfo=timezone.utc)
+    stamps = [t0 + timedelta(minutes=50 * n) for n in range(30)]
+
+    def line(t: datetime, n: int, out: int = 1) -> str:
+        return assistant_line(
+            ts=t.strftime("%Y-%m-%dT%H:%M:%S.000Z"), mid=f"m{n}", rid=f"r{n}", out=out
+        )
+
+    path = write_session(root, "p", "s", [line(t, n) for n, t in enumerate(stamps)])
+    now = stamps[-1] + timedelta(minutes=5)
+    load_recent(data_dirs=[root], env={}, cache_dir=cache, now=now, scope="block")
+    later = [stamps[-1] + timedelta(minutes=m) for m in (20, 240, 290, 330)]
+    with path.open("a", encoding="utf-8") as fh:
+        for n, t in enumerate(later, start=100):
+            fh.write(line(t, n, out=n) + "\n")
+        fh.write(line(stamps[-1], 29, out=500) + "\n")  # a larger copy of the last old message
+    now = later[-1] + timedelta(minutes=1)
+    block = load_recent(data_dirs=[root], env={}, cache_dir=cache, now=now, scope="block")
+    assert block.path == "recent-cache"
+    full = load_usage(data_dirs=[root], env={}, cache_dir=None, now=now, view="blocks")
+    from sessionmd.usage.api import active_block, build_blocks
+
+    expected = active_block(build_blocks(full.entries, now))
+    assert expected is not None and block.active is not None
+    assert (block.active.start, block.active.tokens) == (expected.start, expected.tokens)
+    assert block.active.entries == expected.entries

@@ -162,11 +162,11 @@ def _load(
 ) -> tuple[State, ScanStats, Discovery]:
     found = discover(data_dirs, env, home)
     roots = [str(r) for r in found.roots]
-    full_path = recent_path = None
+    full_path = recent_path = block_path = None
     state: State | None = None
     reason = ""
     if cache_dir is not None:
-        full_path, recent_path = cache_mod.cache_paths(cache_dir, roots)
+        full_path, recent_path, block_path = cache_mod.cache_paths(cache_dir, roots)
         if full_path.exists():
             loaded = cache_mod.read(full_path, roots)
             if loaded is None:
@@ -175,6 +175,7 @@ def _load(
                 state = loaded[0]
         else:
             reason = "no cache yet"
+            cache_mod.prune(cache_dir)
     else:
         reason = "no cache"
     state, stats = update(state or State(), found, to_ms(now), processes)
@@ -182,11 +183,16 @@ def _load(
     if (
         full_path is not None
         and recent_path is not None
-        and (stats.files_read or stats.rebuilt or not recent_path.exists())
+        and block_path is not None
+        and (
+            stats.files_read or stats.rebuilt or not recent_path.exists() or not block_path.exists()
+        )
     ):
         cache_mod.save(full_path, state, roots, dirs=found.dirs)
         start, recent = recent_winners(state, to_ms(now))
         cache_mod.save(recent_path, state, roots, start, recent, found.dirs, to_ms(now))
+        start, recent = block_winners(state)
+        cache_mod.save(block_path, state, roots, start, recent, found.dirs, to_ms(now))
     stats.problems.extend(Problem(p, ln, why) for p, ln, why in state.problems)
     return state, stats, found
 
@@ -235,6 +241,41 @@ def recent_winners(state: State, now_ms: int, hours: float = 5) -> tuple[int, di
         start -= 1
     chain = stamps[start]
     return chain, {k: v for k, v in main.items() if ts_of(v) >= chain}
+
+
+def latest_block_start(stamps: Sequence[int], hours: float = 5) -> int:
+    """The first entry of the latest block, from sorted timestamps (ccusage's block rule).
+
+    The first stamp must be the first entry of a block (any entry after a pause longer than
+    a block, or the first entry ever, or the first entry of a block found earlier).
+    """
+    dur = int(hours * HOUR_MS)
+    anchor = start = last = stamps[0]
+    start -= start % HOUR_MS
+    for ts in stamps:
+        if ts - start > dur or ts - last > dur:
+            start = ts - ts % HOUR_MS
+            anchor = ts
+        last = ts
+    return anchor
+
+
+def block_winners(
+    state: State, hours: float = 5, since: int | None = None
+) -> tuple[int, dict[str, bytes]]:
+    """The first entry of the latest block, and the winners from one block before it.
+
+    ``since``: a block's first entry known to lie at or before the latest block (the last
+    anchor), so only later stamps are walked. The extra block of winners kept before the
+    anchor lets late copies of a message there still deduplicate.
+    """
+    main = state.main
+    stamps = sorted(t for t in (ts_of(v) for v in main.values()) if since is None or t >= since)
+    if not stamps:
+        return since or 0, dict(main)
+    anchor = latest_block_start(stamps, hours)
+    keep = anchor - int(hours * HOUR_MS)
+    return anchor, {k: v for k, v in main.items() if ts_of(v) >= keep}
 
 
 def build_blocks(

@@ -7,9 +7,10 @@ line; and, per message key, the winning copy's counts, time, model, file and byt
 line appended to one file can still replace a winner another file gave). Ids, counts and
 times only, never transcript text.
 
-Two files per set of data dirs: ``usage-v<N>-<hash>.bin`` (everything) and
+Three files per set of data dirs: ``usage-v<N>-<hash>.bin`` (everything) and
 ``recent-v<N>-<hash>.bin`` (the file table and only the winners of the current chain of
-5-hour blocks, which the status line reads). Layout: an 8-byte magic with the version, a msgpack
+5-hour blocks, which the status line reads) and ``block-v<N>-<hash>.bin`` (the same for the
+latest block only). Layout: an 8-byte magic with the version, a msgpack
 header (tables, counts, CRC-32 of the winners), the keys as length-prefixed msgpack lists, then the
 packed winners back to back (``scan.PACK``, 82 bytes each). Written and read in sections, so
 saving never holds a second copy of the state in memory.
@@ -60,15 +61,33 @@ _header = msgspec.msgpack.Decoder(_Header)
 _keys = msgspec.msgpack.Decoder(list[str])
 
 
-def cache_paths(cache_dir: Path, roots: Sequence[str]) -> tuple[Path, Path]:
-    """The full and the recent cache file for this set of transcript roots."""
+def cache_paths(cache_dir: Path, roots: Sequence[str]) -> tuple[Path, Path, Path]:
+    """The full cache, and the recent caches (chain scope, block scope) for these roots."""
     import hashlib  # here: the status line imports this module and rarely needs it twice
 
     digest = hashlib.sha1("\0".join(roots).encode()).hexdigest()[:12]
     return (
         cache_dir / f"usage-v{VERSION}-{digest}.bin",
         cache_dir / f"recent-v{VERSION}-{digest}.bin",
+        cache_dir / f"block-v{VERSION}-{digest}.bin",
     )
+
+
+def prune(cache_dir: Path) -> int:
+    """Delete this module's cache files of other versions (they are never read again)."""
+    gone = 0
+    try:
+        names = os.listdir(cache_dir)
+    except OSError:
+        return 0
+    for name in names:
+        kind, _, rest = name.partition("-v")
+        version = rest.split("-", 1)[0]
+        if kind in ("usage", "recent", "block") and version.isdigit() and int(version) != VERSION:
+            with contextlib.suppress(OSError):
+                os.unlink(cache_dir / name)
+                gone += 1
+    return gone
 
 
 class Loaded(NamedTuple):

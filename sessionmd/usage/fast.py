@@ -34,6 +34,7 @@ from sessionmd.usage.api import (
     UsageResult,
     _entry,
     active_block,
+    block_winners,
     build_blocks,
     load_usage,
     recent_winners,
@@ -44,7 +45,6 @@ from sessionmd.usage.dedupe import State
 from sessionmd.usage.discover import config_dirs
 from sessionmd.usage.engine import Job, ScanStats, execute
 from sessionmd.usage.models import Block, UsageEntry
-from sessionmd.usage.scan import ts_of
 
 FULL_CHECK_MS = 60_000  # stat every known file at least this often
 HOT_MS = 6 * 3_600_000  # between full checks, files changed this recently are stat'ed
@@ -121,37 +121,9 @@ def _stale(
     return jobs
 
 
-def latest_block_start(stamps: Sequence[int], hours: float) -> int:
-    """The first entry of the latest block, from sorted timestamps (ccusage's block rule)."""
-    dur = int(hours * 3_600_000)
-    anchor = start = last = stamps[0]
-    start -= start % 3_600_000
-    for ts in stamps:
-        if ts - start > dur or ts - last > dur:
-            start = ts - ts % 3_600_000
-            anchor = ts
-        last = ts
-    return anchor
-
-
 def _result(
-    state: State,
-    window_start: int,
-    now: datetime,
-    stats: ScanStats,
-    how: str,
-    hours: float,
-    scope: str,
+    state: State, window_start: int, now: datetime, stats: ScanStats, how: str, hours: float
 ) -> RecentUsage:
-    if scope == "block" and state.main:
-        # Only the latest block's messages: blocks are decided in time order, so entries
-        # before the latest block's first one cannot change it.
-        window_start = latest_block_start(sorted(ts_of(v) for v in state.main.values()), hours)
-        state = State(
-            files=state.files,
-            models=state.models,
-            main={k: v for k, v in state.main.items() if ts_of(v) >= window_start},
-        )
     rows = rows_of(state, state.winners(with_progress=False))
     entries = [_entry(r) for r in rows if r[0] >= window_start]
     blocks = build_blocks(entries, now, hours)
@@ -176,7 +148,8 @@ def load_recent(
     its first entry; entries before it may exist): far less to build when use never pauses.
     """
     roots = _roots(data_dirs, env, home)
-    _full_path, recent_path = cache_mod.cache_paths(cache_dir, roots)
+    _full, chain_path, block_path = cache_mod.cache_paths(cache_dir, roots)
+    recent_path = block_path if scope == "block" else chain_path
     loaded = cache_mod.read(recent_path, roots)
     now_ms = to_ms(now)
     if loaded is not None:
@@ -189,15 +162,21 @@ def load_recent(
             if jobs:
                 stats = execute(state, jobs, now_ms, processes=1)
                 stats.files = len(state.files)
-                window_start, state.main = recent_winners(state, now_ms, session_hours)
+                if scope == "block":
+                    window_start, state.main = block_winners(state, session_hours, window_start)
+                else:
+                    window_start, state.main = recent_winners(state, now_ms, session_hours)
                 state.prog = {}
             if jobs or everything:
                 stamp = now_ms if everything else checked
                 cache_mod.save(recent_path, state, roots, window_start, state.main, dirs, stamp)
-            return _result(state, window_start, now, stats, "recent-cache", session_hours, scope)
+            return _result(state, window_start, now, stats, "recent-cache", session_hours)
     full: UsageResult = load_usage(
         data_dirs=data_dirs, env=env, cache_dir=cache_dir, now=now, view="blocks", home=home
     )
-    start, recent = recent_winners(full.state, to_ms(now), session_hours)
+    if scope == "block":
+        start, recent = block_winners(full.state, session_hours)
+    else:
+        start, recent = recent_winners(full.state, to_ms(now), session_hours)
     small = State(files=full.state.files, models=full.state.models, main=recent)
-    return _result(small, start, now, full.stats, "full", session_hours, scope)
+    return _result(small, start, now, full.stats, "full", session_hours)
