@@ -27,6 +27,8 @@ import time
 from datetime import datetime, timedelta
 from pathlib import Path
 
+from sessionmd.usage.fast import load_recent
+
 ROOT = Path(__file__).resolve().parent.parent
 GENERATOR = ROOT / "tests" / "fixtures" / "usage" / "gen_transcripts.py"
 
@@ -115,35 +117,28 @@ def main() -> None:
         SESSIONMD_NOW=now.isoformat(),
         NO_COLOR="1",
     )
-    stdin = json.dumps(
-        {
-            "session_id": live.stem,
-            "transcript_path": str(live),
-            "cwd": str(template.get("cwd", "/")),
-            "model": {"id": "claude-opus-4-5", "display_name": "Opus 4.5"},
-            "rate_limits": {
-                "five_hour": {"used_percentage": 42.0, "resets_at": int((now + timedelta(hours=2)).timestamp())},
-                "seven_day": {"used_percentage": 18.0, "resets_at": int((now + timedelta(days=3)).timestamp())},
-            },
-        }
-    ).encode()  # fmt: skip
+
+    def claude_input(at: datetime) -> bytes:
+        return json.dumps(
+            {
+                "session_id": live.stem,
+                "transcript_path": str(live),
+                "cwd": str(template.get("cwd", "/")),
+                "model": {"id": "claude-opus-4-5", "display_name": "Opus 4.5"},
+                "rate_limits": {
+                    "five_hour": {"used_percentage": 42.0, "resets_at": int((at + timedelta(hours=2)).timestamp())},
+                    "seven_day": {"used_percentage": 18.0, "resets_at": int((at + timedelta(days=3)).timestamp())},
+                },
+            }
+        ).encode()  # fmt: skip
+
+    stdin = claude_input(now)
 
     cold, _ = timed([sessionmd, "status", "--json"], env, b"")
     first, _ = timed([sessionmd, "statusline"], env, stdin)
     mark = len(CPU)
     baseline = [timed([python, "-c", "pass"], env, b"")[0] for _ in range(args.runs)]
     baseline_cpu = CPU[mark:]
-    warm: list[float] = []
-    line = b""
-    mark = len(CPU)
-    for n in range(args.runs):
-        append_response(live, template, now - timedelta(seconds=args.runs - n), n)
-        seconds, line = timed([sessionmd, "statusline"], env, stdin)
-        warm.append(seconds)
-    warm_cpu = CPU[mark:]
-    mark = len(CPU)
-    steady = [timed([sessionmd, "statusline"], env, stdin)[0] for _ in range(args.runs)]
-    steady_cpu = CPU[mark:]
 
     def ms(values: list[float]) -> str:
         return (
@@ -155,11 +150,33 @@ def main() -> None:
     print(f"cold `status --json` (no cache):          {cold * 1000:8.1f} ms")
     print(f"first statusline after it:                 {first * 1000:8.1f} ms")
     print(f"wall  python -c pass (same venv):        {ms(baseline)}")
-    print(f"wall  statusline, 3 lines appended each: {ms(warm)}")
-    print(f"wall  statusline, nothing appended:      {ms(steady)}")
     print(f"cpu   python -c pass (same venv):        {ms(baseline_cpu)}")
-    print(f"cpu   statusline, 3 lines appended each: {ms(warm_cpu)}")
-    print(f"cpu   statusline, nothing appended:      {ms(steady_cpu)}")
+
+    # Two moments: right after the corpus's last reply (the generator's corpus never pauses
+    # for 5 hours, so the current chain of blocks is long), and after a 6-hour pause (the
+    # usual case of a working day: the chain holds only today's replies).
+    line = b""
+    for label, at in (("dense chain", now), ("after a 6 h pause", now + timedelta(hours=6))):
+        env["SESSIONMD_NOW"] = at.isoformat()
+        stdin = claude_input(at)
+        warm: list[float] = []
+        mark = len(CPU)
+        for n in range(args.runs):
+            append_response(
+                live, template, at - timedelta(seconds=args.runs - n), n + 1000 * (at > now)
+            )
+            seconds, line = timed([sessionmd, "statusline"], env, stdin)
+            warm.append(seconds)
+        warm_cpu = CPU[mark:]
+        mark = len(CPU)
+        steady = [timed([sessionmd, "statusline"], env, stdin)[0] for _ in range(args.runs)]
+        steady_cpu = CPU[mark:]
+        chain = len(load_recent(env=env, cache_dir=work / "cache", now=at).entries)
+        print(f"-- {label}: {chain} messages in the current chain of blocks")
+        print(f"wall  statusline, 3 lines appended each: {ms(warm)}")
+        print(f"wall  statusline, nothing appended:      {ms(steady)}")
+        print(f"cpu   statusline, 3 lines appended each: {ms(warm_cpu)}")
+        print(f"cpu   statusline, nothing appended:      {ms(steady_cpu)}")
     print(f"load average: {os.getloadavg()[0]:.2f} on {os.cpu_count()} cores")
     print(f"last line: {line.decode().strip()}")
     if args.keep is None:
