@@ -30,6 +30,12 @@ durations = st.sampled_from(
         " (",
         " )",
         " ((1h))",
+        " — 30 min",
+        " [45 min]",
+        " (Estimated: 1-2 hours)",
+        " - 3-2h",
+        " | ",
+        " [",
     ]
 )
 words = st.sampled_from(
@@ -177,3 +183,89 @@ def test_real_plans_cut_and_spliced(which: int, edits: list[tuple[int, int, int]
         assert isinstance(second, PlanError) and str(first) == str(second)
     else:
         assert first == second
+
+
+DURATIONS = {
+    "": None,
+    " (45 min)": (0.75, 0.75),
+    " (1-1.5h)": (1.0, 1.5),
+    " (2 hours, 10-12k tokens)": (2.0, 2.0),
+    " (30-45 min)": (0.5, 0.75),
+    " — 30 min": (0.5, 0.5),
+    " [45 min]": (0.75, 0.75),
+    " (Estimated: 1-2 hours)": (1.0, 2.0),
+}
+phase_spec = st.fixed_dictionaries(
+    {
+        "title": st.lists(
+            st.sampled_from(["Setup", "Parser", "Writer", "Docs", "Deploy", "API"]),
+            min_size=1,
+            max_size=3,
+        ).map(" ".join),
+        "duration": st.sampled_from(sorted(DURATIONS)),
+        "type": st.none() | st.sampled_from(["Implementation", "testing", "POLISH"]),
+        "complexity": st.none() | st.sampled_from([0.9, 1.1, 1.25]),
+        "confidence": st.none() | st.sampled_from(["LOW", "Medium", "high"]),
+        "libraries": st.lists(st.sampled_from(["Recharts", "zod", "socket.io"]), unique=True),
+        "tag_prefix": st.sampled_from(["", "- "]),
+        "noise": st.lists(
+            st.sampled_from(
+                [
+                    "Some words about the work.",
+                    "- a list item\n- another",
+                    "```md\n### Phase 99: Fake (1h)\n**Type**: nonsense\n```",
+                    "<!-- ### Phase 98: Hidden -->",
+                    "**Status**: 🔴 CRITICAL",
+                    "#####  Deeper notes",
+                    "---",
+                ]
+            ),
+            max_size=3,
+        ),
+    }
+)
+
+
+@settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(st.lists(phase_spec, max_size=8), st.sampled_from(["##", "###", "####", "bold"]))
+def test_generated_plans_read_back(specs: list[dict[str, object]], form: str) -> None:
+    """A plan rendered from known phases parses back to exactly those phases."""
+    out = ["# Session 1: Generated", ""]
+    for number, spec in enumerate(specs, 1):
+        label = f"Phase {number}: {spec['title']}"
+        spec["form"] = form  # one form per plan: phases side by side, none inside another
+        if spec["form"] == "bold":
+            out.append(f"**{label}**{spec['duration']}")
+        else:
+            out += [f"{spec['form']} {label}{spec['duration']}", ""]
+        pre = spec["tag_prefix"]
+        for tag, value in (
+            ("Type", spec["type"]),
+            ("Complexity", spec["complexity"]),
+            ("Confidence", spec["confidence"]),
+            ("Libraries", ", ".join(spec["libraries"]) or None),  # type: ignore[arg-type]
+        ):
+            if value is not None:
+                out.append(f"{pre}**{tag}**: {value}")
+        out.append("")
+        for noise in spec["noise"]:  # type: ignore[attr-defined]
+            out += [noise, ""]
+    plan = parse_plan("\n".join(out), "gen.md")
+    got = [
+        (p.number, p.title, p.hours, p.type, p.complexity, p.confidence, p.libraries)
+        for p in plan.phases
+    ]
+    want = [
+        (
+            str(n),
+            s["title"],
+            DURATIONS[s["duration"]],  # type: ignore[index]
+            s["type"].lower() if s["type"] else None,  # type: ignore[attr-defined]
+            s["complexity"],
+            s["confidence"].lower() if s["confidence"] else None,  # type: ignore[attr-defined]
+            s["libraries"],
+        )
+        for n, s in enumerate(specs, 1)
+    ]
+    assert got == want
+    assert plan.skipped_headings == []

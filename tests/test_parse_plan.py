@@ -244,15 +244,19 @@ def test_fences_comments_and_tables_hold_no_phases() -> None:
         |-------|------|
         | **Phase 5: In a table** | 1h |
 
+        Phase | Time
+        ------|-----
+        **Phase 4: In a table without pipes** | 1h
+
         ### Phase 1: Real (1h)
         """
     )
     plan = parse_plan(text, "p.md")
-    assert [(p.number, p.line) for p in plan.phases] == [("1", 18)]
+    assert [(p.number, p.line) for p in plan.phases] == [("1", 22)]
 
 
 def test_setext_headings_and_list_rules() -> None:
-    text = "Phase 1: Setext (1h)\n====================\n\n- item\n---\n\nPhase 2: B (2h)\n---\n"
+    text = "Phase 1: Setext (1h)\n====================\n\n- item\n---\n\nPhase 2: B (2h)\n===\n"
     plan = parse_plan(text, "p.md")
     assert [(p.number, p.line, p.block_after_line) for p in plan.phases] == [
         ("1", 1, 2),
@@ -286,6 +290,8 @@ def test_diagnostics() -> None:
         ("---\ntitle: [unclosed\n---\n", 3, "invalid YAML"),
         ("---\na: 1\n  b: 2\n---\n", 3, "invalid YAML"),
         ("---\nsession: 1\nstatus: finished\n---\n", 3, "status"),
+        ("\ufeff---\r\ntitle: x\r\nstatus: nope\r\n---\r\n", 3, "status"),
+        ('---\r\na: 1\r\nb: "\\q"\r\n---\r\n', 3, "unknown escape"),
         ("---\n- a\n- b\n---\n", 2, "mapping"),
         ("---\nexclude: 5\n---\n", 2, "exclude"),
         ("---\nscheduled_for: tomorrow\n---\n", 2, "scheduled_for"),
@@ -293,6 +299,7 @@ def test_diagnostics() -> None:
         ("---\n1: x\n---\n", 2, "must be a string"),
         ("# Phase 1: A\n\n**Duration**: a while\n", 3, "unparsable **Duration**"),
         ("# Phase 1: A (3-2h)\n", 1, "backwards"),
+        ("\n**Phase 1: A** — 0 min\n", 2, "longer than zero"),
         ("# Phase 1: A\n- **Confidence**: very\n", 2, "low, medium or high"),
         ("# Phase 1: A\n**Complexity**: high\n", 2, "positive number"),
         ("---\nx: 1\n---\n# Phase 1: A\n**Complexity**: 0\n", 5, "positive number"),
@@ -331,3 +338,89 @@ def test_one_number_twice_in_one_section_is_reported() -> None:
     assert [(p.number, p.title) for p in plan.phases] == [("2", "Parser")]
     [diag] = [d for d in plan.diagnostics if d.code == "skipped-heading"]
     assert diag.line == 3 and "renumber one to estimate both" in diag.message
+
+
+def test_done_phases_outside_the_phase_section_are_a_recap() -> None:
+    text = plan_text(
+        """
+        ## Last time
+        **Phase 0: Bootstrap** ✅ COMPLETED
+        **Phase 1: Parser** ✅ COMPLETED
+
+        ## Phases
+        ### ✅ Phase 1: Parser (1h)
+        ### Phase 2: Writer (1h)
+        """
+    )
+    plan = parse_plan(text, "p.md")
+    assert [(p.number, p.line, p.also_at) for p in plan.phases] == [("1", 6, [3]), ("2", 7, [])]
+    assert plan.skipped_headings == [(2, "**Phase 0: Bootstrap** ✅ COMPLETED")]
+    [reason] = [d.message for d in plan.diagnostics if d.code == "skipped-heading"]
+    assert "marked done, outside 'Phases'" in reason
+
+
+def test_the_first_bad_value_in_the_file_is_reported() -> None:
+    # Phase 1's primary (the breakdown) comes after Phase 2's bad line in the summary
+    text = plan_text(
+        """
+        ## Summary
+        **Phase 2: B** (1h)
+        **Confidence**: sure
+
+        ## Breakdown
+        ### Phase 1: A (1h)
+        **Complexity**: lots
+        ### Phase 2: B
+        **Type**: testing
+        """
+    )
+    with pytest.raises(PlanError) as caught:
+        parse_plan(text, "p.md")
+    assert caught.value.line == 3
+
+
+def test_sub_phases_are_part_of_a_phase_with_a_duration() -> None:
+    text = plan_text(
+        """
+        ## Phase 1: Backend (2h)
+        ### Phase 1.1: Database (30 min)
+        ### Phase 1.2: API
+        **Phase 1.3: Auth** (1h)
+        ## Phase 2: Frontend
+        ### Phase 2.1: Pages (1h)
+        #### Phase 2.1.1: Home (15 min)
+        ### Phase 2.2: Styles
+        ## Phase 3: Docs
+        ### Phase 3.1: README
+        """
+    )
+    plan = parse_plan(text, "p.md")
+    assert [p.number for p in plan.phases] == ["1", "2.1", "2.2", "3"]
+    reasons = {d.line: d.message for d in plan.diagnostics if d.code == "skipped-heading"}
+    assert sorted(reasons) == [2, 3, 4, 5, 7, 10]
+    assert "part of Phase 1 at line 1" in reasons[2]
+    assert "a heading over Phases 2.1, 2.2, which are estimated instead" in reasons[5]
+    assert "part of Phase 2.1 at line 6" in reasons[7]
+    assert "part of Phase 3 at line 9" in reasons[10]
+
+
+def test_only_sub_numbers_nest() -> None:
+    text = plan_text(
+        """
+        ## Phase 2: Frontend (1h)
+        ### Phase 3: Misplaced (1h)
+        ### Phase 21: Not a part (1h)
+        ### Phase 2B: A part (1h)
+        ### Recap
+        **Phase 1: Setup** (30 min)
+        ## Phase 1: Setup
+        """
+    )
+    plan = parse_plan(text, "p.md")
+    assert [(p.number, p.line, p.also_at, p.hours) for p in plan.phases] == [
+        ("2", 1, [], (1.0, 1.0)),
+        ("3", 2, [], (1.0, 1.0)),
+        ("21", 3, [], (1.0, 1.0)),
+        ("1", 7, [6], (0.5, 0.5)),
+    ]
+    assert plan.skipped_headings == [(4, "Phase 2B: A part (1h)")]

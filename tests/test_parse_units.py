@@ -193,6 +193,24 @@ def test_invalid_tag_values(tag: str, value: str, message: str) -> None:
         ("**Phase 7: Bold Heading** (1h)", "7", "Bold Heading", (1.0, 1.0), None),
         ("PHASE 2: SHOUTING", "2", "SHOUTING", None, None),
         ("Phase 3 (2h)", "3", "", (2.0, 2.0), None),
+        ("Phase 3 ✅", "3", "", None, None),
+        ("Phase 1: Setup — 30 min", "1", "Setup", (0.5, 0.5), None),
+        ("Phase 1: Setup - 1-1.5h", "1", "Setup", (1.0, 1.5), None),
+        ("Phase 1: Setup | 45 min, 10k tokens", "1", "Setup", (0.75, 0.75), (10000, 10000)),
+        ("Phase 1: Setup: 45 min", "1", "Setup", (0.75, 0.75), None),
+        ("Phase 14 - 45 min", "14", "", (0.75, 0.75), None),
+        ("Phase 5: Front-end - Back-end", "5", "Front-end - Back-end", None, None),
+        ("Phase 7: Docs - Week 1-2", "7", "Docs - Week 1-2", None, None),
+        ("Phase 13: Auth: 2 hours of pain", "13", "Auth: 2 hours of pain", None, None),
+        ("Phase 2: API (Estimated: 1-2 hours)", "2", "API", (1.0, 2.0), None),
+        ("Phase 8: Ops (Duration: 2h)", "8", "Ops", (2.0, 2.0), None),
+        ("Phase 4: Y (Est. 15k tokens)", "4", "Y", None, (15000, 15000)),
+        ("Phase 3: X [45 min]", "3", "X", (0.75, 0.75), None),
+        ("Phase 12: array[0] (1h)", "12", "array[0]", (1.0, 1.0), None),
+        ("Phase 1: Setup ✔️", "1", "Setup", None, None),
+        ("Phase 5: Ship ✅️ COMPLETE", "5", "Ship", None, None),
+        ("Phase 4: Launch 🚀", "4", "Launch 🚀", None, None),
+        ("Phase\u00a01:\u00a0Setup", "1", "Setup", None, None),
         ("Phase 1: Setup (Backend) (45 min)", "1", "Setup (Backend)", (0.75, 0.75), None),
     ],
 )
@@ -280,6 +298,8 @@ def test_phase_keys() -> None:
         ("MVP Dashboard", "Fix Critical Gaps", False),
         ("Live Data Connection", "JSONL Parser & Data Layer", False),
         ("Historical Sessions", "Analytics", False),
+        ("Session Memory (Week 3-4)", "Machine Learning (Week 3-4)", False),
+        ("Step 2 of 3", "Step 2", True),
     ],
 )
 def test_title_similarity(a: str, b: str, same: bool) -> None:
@@ -287,3 +307,33 @@ def test_title_similarity(a: str, b: str, same: bool) -> None:
 
     assert _similar(a, b) is same
     assert _similar(b, a) is same
+
+
+@pytest.mark.parametrize(
+    ("heading", "other"),
+    [
+        ("Future Enhancements (Post-Session 3)", True),
+        ("Future Phases", True),
+        ("Previous Session", True),
+        ("Past phases", True),
+        ("Post-session ideas", True),
+        ("Next Sessions", True),
+        ("Roadmap", True),
+        ("Backlog", True),
+        ("Out of Scope", True),
+        ("Deferred", True),
+        ("Phase Breakdown", False),
+        ("Implementation Phases", False),
+        ("Next Steps", False),
+        ("Session History Backend", False),
+        ("Historical Context", False),
+        ("Future-proof design", False),
+        ("Deliverables Completed", False),
+        ("The last phase", False),
+        ("Prior session work", True),
+    ],
+)
+def test_sections_about_other_work(heading: str, other: bool) -> None:
+    from sessionmd.plan.parse import _OTHER_WORK
+
+    assert (_OTHER_WORK.search(heading) is not None) is other

@@ -7,7 +7,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from sessionmd.errors import PlanError
-from sessionmd.plan.blocks import apply, split, strip
+from sessionmd.plan.blocks import apply, is_delimiter, split, strip
 from sessionmd.plan.models import Phase, Plan, PlanFrontmatter
 
 YAML = "estimate:\n  mid: 1\n"
@@ -117,12 +117,12 @@ def test_apply_refuses_text_that_still_has_blocks() -> None:
         ("a\n<!-- sessionmd:total -->\nx\n", 2, "never closed"),
         ("a\nb\n<!-- /sessionmd:total -->\n", 3, "without its begin"),
         ("<!-- sessionmd:estimate phase=1 -->\n<!-- /sessionmd:total -->\n", 2, "still open"),
-        ("a\n<!-- sessionmd:bogus -->\n", 2, "unknown sessionmd marker"),
-        ("a\n<!--sessionmd:total-->\n", 2, "unknown sessionmd marker"),
+        ("a\n<!-- sessionmd:bogus -->\n", 2, "unknown or malformed sessionmd marker"),
+        ("a\n<!--sessionmd:total-->\n", 2, "unknown or malformed sessionmd marker"),
         ("---\n# sessionmd:estimate:begin\n# sessionmd:estimate:begin\n---\n", 3, "nested"),
         ("---\na: 1\n# sessionmd:estimate:begin\n---\n", 3, "never closed"),
         ("---\n# sessionmd:estimate:end\n---\n", 2, "without its begin"),
-        ("---\n# sessionmd:actuals:begin\n---\n", 2, "unknown sessionmd marker"),
+        ("---\n# sessionmd:actuals:begin\n---\n", 2, "unknown or malformed sessionmd marker"),
     ],
 )
 def test_bad_markers_name_path_and_line(text: str, line: int, words: str) -> None:
@@ -193,6 +193,14 @@ def documents(draw: st.DrawFn) -> str:
         lines = [ln for ln in lines if ln.strip() not in MARKER_TEXTS]
     if draw(st.booleans()):
         lines = ["---", "title: x  # comment", "tags: [a, b]", "---", *lines]
+    elif lines and is_delimiter(lines[0]):
+        # the text opens a frontmatter of its own, where a '# sessionmd:' line is a marker
+        close = next((i for i in range(1, len(lines)) if is_delimiter(lines[i])), 0)
+        lines = [
+            ln
+            for i, ln in enumerate(lines)
+            if not (0 < i < close and ln.startswith("# sessionmd:"))
+        ]
     newline = draw(st.sampled_from(["\n", "\r\n"]))
     text = newline.join(lines)
     if lines and draw(st.booleans()):
@@ -236,3 +244,10 @@ def test_apply_then_strip_gives_back_the_original(
 @given(text=documents())
 def test_text_without_blocks_strips_to_itself(text: str) -> None:
     assert strip(text) == text
+
+
+@pytest.mark.parametrize("text", ["\r", "a\nb\r", "a\r\nb\r", "\ufeff\r"])
+def test_last_line_ending_in_a_lone_cr_keeps_it(text: str) -> None:
+    """Found by hypothesis: the newline added before a block at the end must go exactly."""
+    out = _apply(text, _plan([]))
+    assert strip(out) == text

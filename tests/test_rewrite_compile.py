@@ -13,13 +13,8 @@ from sessionmd.errors import PlanError
 from sessionmd.estimate.model import EstimationModel
 from sessionmd.plan import digest
 from sessionmd.plan.blocks import strip
-from sessionmd.plan.compile import (
-    compile_plan,
-    freshness,
-    is_record,
-    load_inputs,
-    quick_freshness,
-)
+from sessionmd.plan.compile import compile_plan, freshness, load_inputs
+from sessionmd.plan.freshness import is_record, quick_freshness
 
 REALWORLD = sorted((Path(__file__).parent / "fixtures" / "plans" / "realworld").glob("*.md"))
 MODEL = EstimationModel()
@@ -159,3 +154,66 @@ def test_generated_plans_never_crash_and_round_trip(text: str) -> None:
     second = compile_plan("gen.md", first.new_text, MODEL, CONFIG, SALT)
     assert second.new_text == first.new_text
     assert quick_freshness("gen.md", first.new_text, SALT) == "current"
+
+
+def test_a_frontmatter_that_cannot_take_the_section_is_refused_at_its_end() -> None:
+    text = "---\n{a: 1}\n---\n## Phase 1: A (1h)\n"
+    with pytest.raises(PlanError, match="end the frontmatter with a plain") as caught:
+        compile_plan("p.md", text, MODEL, CONFIG, SALT)
+    assert caught.value.line == 3
+
+
+@pytest.mark.parametrize(
+    "yaml_text", ["notes: |\n  line one\n", "a: 1\n# trailing comment\n", "list:\n  - x\n", ""]
+)
+def test_the_section_is_appended_to_any_block_mapping(yaml_text: str) -> None:
+    import yaml
+
+    text = f"---\n{yaml_text}---\n## Phase 1: A (1h)\n"
+    new = compile_plan("p.md", text, MODEL, CONFIG, SALT).new_text
+    data = yaml.safe_load(new.split("---\n")[1])
+    assert data["estimate"]["mid"] > 0
+    assert new.startswith(f"---\n{yaml_text}# sessionmd:estimate:begin sha256=")
+
+
+def test_generator_source_is_part_of_the_salt(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A renderer changed without a version bump must not be vouched for by old digests."""
+    package = Path(digest.__file__).resolve().parent.parent
+    fake = tmp_path / "sessionmd"
+    for name in ("config.py", "quota.py", "errors.py"):
+        (fake / name).parent.mkdir(parents=True, exist_ok=True)
+        (fake / name).write_bytes((package / name).read_bytes())
+    for folder in ("plan", "estimate"):
+        (fake / folder).mkdir()
+        for source in (package / folder).glob("*.py"):
+            (fake / folder / source.name).write_bytes(source.read_bytes())
+    monkeypatch.setattr(digest, "__file__", str(fake / "plan" / "digest.py"))
+    digest.generator_id.cache_clear()
+    try:
+        before = digest.salt(None, None)
+        render = fake / "estimate" / "render.py"
+        render.write_text(render.read_text() + "\n# changed\n")
+        digest.generator_id.cache_clear()
+        assert digest.salt(None, None) != before
+        (fake / "plan" / "write.py").write_text("# not a generator module\n")
+        after = digest.salt(None, None)
+        digest.generator_id.cache_clear()
+        assert digest.salt(None, None) == after
+    finally:
+        digest.generator_id.cache_clear()
+
+
+def test_new_code_with_the_same_figures_only_refreshes_the_digest() -> None:
+    from sessionmd.plan.compile import changes_since
+
+    text = REALWORLD[0].read_text(encoding="utf-8")
+    old = compile_plan("p.md", text, MODEL, CONFIG, digest.salt(b"old code", None)).new_text
+    again = compile_plan("p.md", old, MODEL, CONFIG, SALT)
+    assert again.changed
+    assert not again.content_changed
+    assert freshness(again) == "current"  # --check passes: the estimate is right
+    assert changes_since(again) == [
+        "estimate unchanged; only its digest was refreshed (new sessionmd code)"
+    ]

@@ -8,18 +8,20 @@ from __future__ import annotations
 
 import json
 import sys
-from collections.abc import Sequence
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import click
 
-from sessionmd.cli.options import console, json_option
+from sessionmd.cli.options import bad_input_exits, console, json_option
 
 if TYPE_CHECKING:
-    from sessionmd.plan.batch import Failure, Outcome, PlanRef
+    from sessionmd.plan.batch import Failure, Outcome, PlanRef, Recorded
     from sessionmd.plan.compile import CompileResult
 
+PROGRESS_MIN = 24  # plans to compile before a progress bar is worth showing
 PLANS = click.argument("plans", nargs=-1, type=click.Path(path_type=Path))
 
 
@@ -37,7 +39,15 @@ def _refs(plans: Sequence[Path]) -> list[PlanRef]:
 
             raise PlanError("no plans given and no plans folder here", str(folder))
         plans = [folder]
-    return collect(plans, cwd)
+    refs = collect(plans, cwd)
+    if not refs:
+        shown = " ".join(str(p) for p in plans)
+        click.echo(
+            f"sessionmd: no plans in {shown} (a folder yields *.md files whose name "
+            "contains 'plan', and files already holding sessionmd blocks)",
+            err=True,
+        )
+    return refs
 
 
 def _fail(failures: Sequence[Failure]) -> None:
@@ -46,30 +56,47 @@ def _fail(failures: Sequence[Failure]) -> None:
     sys.exit(2)
 
 
-def _guard() -> Any:
-    from sessionmd.cli.options import bad_input_exits
+@contextmanager
+def _progress(count: int) -> Iterator[Callable[[int, int], None] | None]:
+    """A progress bar on stderr for long runs on a terminal; nothing otherwise."""
+    err = console(stderr=True)
+    if count < PROGRESS_MIN or not err.is_terminal:
+        yield None
+        return
+    from rich.progress import Progress
 
-    return bad_input_exits()
+    with Progress(console=err, transient=True) as bar:
+        task = bar.add_task("compiling plans", total=count)
+
+        def advance(done: int, total: int) -> None:
+            bar.update(task, completed=done, total=total)
+
+        yield advance
 
 
 def _unified(result: CompileResult) -> str:
     import difflib
 
+    from sessionmd.plan.blocks import lines_of
+
+    lines = difflib.unified_diff(
+        lines_of(result.old_text),  # lines as sessionmd counts them (LF only)
+        lines_of(result.new_text),
+        fromfile=f"a/{result.path}",
+        tofile=f"b/{result.path}",
+    )
+    # as diff(1) and git say it, so the output stays a valid patch
     return "".join(
-        difflib.unified_diff(
-            result.old_text.splitlines(keepends=True),
-            result.new_text.splitlines(keepends=True),
-            fromfile=f"a/{result.path}",
-            tofile=f"b/{result.path}",
-        )
+        line if line.endswith("\n") else f"{line}\n\\ No newline at end of file\n" for line in lines
     )
 
 
 def _split_outcomes(outcomes: Sequence[Outcome]) -> tuple[list[CompileResult], list[Failure]]:
     from sessionmd.plan.batch import Failure
+    from sessionmd.plan.compile import CompileResult
 
     failures = [o for o in outcomes if isinstance(o, Failure)]
-    results = [o for o in outcomes if not isinstance(o, Failure)]
+    results = [o for o in outcomes if isinstance(o, CompileResult)]
     return results, failures
 
 
@@ -108,77 +135,83 @@ def estimate(
         sessionmd estimate --check plans/           # CI / pre-commit: exit 1 when stale
         sessionmd estimate --json --dry-run plans/SESSION_3_PLAN.md
     """
-    with _guard():
+    with bad_input_exits():
         refs = _refs(plans)
-    parallel = None if jobs is None else jobs > 1
     if check:
-        _run_check(refs, parallel, diff, as_json)
+        _run_check(refs, jobs, diff, as_json)
         return
-    from sessionmd.plan.batch import compile_all
+    from sessionmd.plan.batch import Failure, Recorded, compile_all
+    from sessionmd.plan.compile import CompileResult
 
-    results, failures = _split_outcomes(compile_all(refs, parallel))
+    # A folder summary needs no details of a plan its digest shows current; --json and a
+    # single plan's table do.
+    skip_current = not as_json and len(refs) > 1
+    with _progress(len(refs)) as progress:
+        outcomes = compile_all(refs, jobs, progress, skip_current=skip_current)
+    failures = [o for o in outcomes if isinstance(o, Failure)]
     if failures:
         _fail(failures)
+    done = [o for o in outcomes if not isinstance(o, Failure)]  # one per plan now
     if diff:
-        for result in results:
-            if result.changed:
-                click.echo(_unified(result), nl=False)
+        for outcome in done:
+            if isinstance(outcome, CompileResult) and outcome.changed:
+                click.echo(_unified(outcome), nl=False)
         return
-    write = not dry_run
     states: list[str] = []
-    for result in results:
-        if result.record:
+    for ref, outcome in zip(refs, done, strict=True):
+        if outcome.record:
             states.append("record")
-        elif not result.changed:
+        elif isinstance(outcome, Recorded) or not outcome.changed:
             states.append("unchanged")
-        elif write:
+        elif not dry_run:
             from sessionmd.plan.write import write_atomic
 
-            with _guard():
-                write_atomic(_path_of(refs, result), result.new_text)
+            with bad_input_exits():
+                write_atomic(ref.path, outcome.new_text)
             states.append("written")
         else:
             states.append("would-write")
-    written = write
-    if as_json:
+    results = [o for o in done if isinstance(o, CompileResult)]
+    if as_json:  # every outcome was compiled
         from sessionmd.plan.compile import plan_json
 
         data = [
-            {**plan_json(result, written and state == "written"), "state": state}
+            {**plan_json(result, state == "written"), "state": state}
             for result, state in zip(results, states, strict=True)
         ]
         click.echo(json.dumps(data, indent=2, ensure_ascii=False))
         return
-    _show(results, states, write)
+    _show(done, states)
 
 
-def _path_of(refs: Sequence[PlanRef], result: CompileResult) -> Path:
-    for ref in refs:
-        if ref.shown == result.path:
-            return ref.path
-    return Path(result.path)
-
-
-def _show(results: Sequence[CompileResult], states: Sequence[str], write: bool) -> None:
+def _show(outcomes: Sequence[CompileResult | Recorded], states: Sequence[str]) -> None:
     from sessionmd.cli import estimate_view as view
+    from sessionmd.plan.compile import CompileResult
 
     out = console()
-    rows = list(zip(results, states, strict=True))
-    if out.is_terminal:
-        if len(rows) == 1:
-            result, state = rows[0]
-            for item in view.rich_plan(result, state, write and state == "written"):
+    if len(outcomes) == 1:
+        result, state = outcomes[0], states[0]
+        assert isinstance(result, CompileResult)  # a single plan is always compiled
+        written = state == "written"
+        if out.is_terminal:
+            for item in view.rich_plan(result, state, written):
                 out.print(item)
         else:
-            out.print(view.rich_rows(rows))
+            for line in view.plain_plan(result, state, written):
+                click.echo(line)
+        return
+    rows = [
+        view.row_of(o, state)
+        if isinstance(o, CompileResult)
+        else view.row_of_recorded(o.path, o.section, state)
+        for o, state in zip(outcomes, states, strict=True)
+    ]
+    if out.is_terminal:
+        out.print(view.rich_rows(rows))
     else:
-        for result, state in rows:
-            if len(rows) == 1:
-                for line in view.plain_plan(result, state, write and state == "written"):
-                    click.echo(line)
-            else:
-                click.echo(view.plain_row(result, state))
-    if len(rows) > 1:
+        for row in rows:
+            click.echo(view.plain_row(row))
+    if rows:
         counts: dict[str, int] = {}
         for state in states:
             counts[state] = counts.get(state, 0) + 1
@@ -186,10 +219,11 @@ def _show(results: Sequence[CompileResult], states: Sequence[str], write: bool) 
         click.echo(f"{len(rows)} plans: {summary}")
 
 
-def _run_check(refs: Sequence[PlanRef], parallel: bool | None, diff: bool, as_json: bool) -> None:
+def _run_check(refs: Sequence[PlanRef], jobs: int | None, diff: bool, as_json: bool) -> None:
     from sessionmd.plan.batch import check_all
 
-    outcomes = check_all(refs, parallel)
+    with _progress(len(refs)) as progress:
+        outcomes = check_all(refs, jobs, progress)
     failures = [o.failure for o in outcomes if o.failure is not None]
     if failures:
         _fail(failures)
@@ -235,7 +269,7 @@ def check(plans: tuple[Path, ...], strict: bool, as_json: bool) -> None:
     from sessionmd.plan.batch import compile_all
     from sessionmd.plan.compile import NOTE_CODES
 
-    with _guard():
+    with bad_input_exits():
         refs = _refs(plans)
     results, failures = _split_outcomes(compile_all(refs))
     warnings = [
@@ -299,7 +333,7 @@ def strip(plans: tuple[Path, ...], to_stdout: bool, as_json: bool) -> None:
     from sessionmd.plan.write import read_plan, write_atomic
 
     stripped: list[tuple[PlanRef, str, int, bool]] = []
-    with _guard():
+    with bad_input_exits():
         for ref in _refs(plans):
             text = read_plan(ref.path)
             parts = split(text, ref.shown)
@@ -308,7 +342,7 @@ def strip(plans: tuple[Path, ...], to_stdout: bool, as_json: bool) -> None:
         for _, text, _, _ in stripped:
             sys.stdout.write(text)
         return
-    with _guard():
+    with bad_input_exits():
         for ref, text, _, changed in stripped:
             if changed:
                 write_atomic(ref.path, text)

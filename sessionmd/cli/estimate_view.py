@@ -8,6 +8,7 @@ to, the totals, the quota share, what was not taken, and what changed since the 
 from __future__ import annotations
 
 from collections.abc import Sequence
+from dataclasses import dataclass
 from typing import Any
 
 from sessionmd.plan.compile import NOTE_CODES, CompileResult, changes_since
@@ -18,7 +19,7 @@ DEFAULT_TYPE_NOTE = "* no **Type** tag: implementation assumed (the default)"
 def hours_text(hours: tuple[float, float] | None) -> str:
     if hours is None:
         return "-"
-    low, high = (f"{h:g}" for h in hours)
+    low, high = (f"{round(h, 2):g}" for h in hours)
     return f"{low}h" if low == high else f"{low}-{high}h"
 
 
@@ -90,13 +91,56 @@ def plain_plan(result: CompileResult, state: str, written: bool) -> list[str]:
     return lines
 
 
-def plain_row(result: CompileResult, state: str) -> str:
-    """One plan in one line (folders of plans)."""
+@dataclass(frozen=True)
+class Row:
+    """One plan in a folder summary, from a compile or from the recorded estimate."""
+
+    path: str
+    state: str
+    phases: int
+    mid: int
+    safe_limit: int
+    percent_of_quota: float | None
+    warnings: int | None  # None: not compiled, so not known
+
+
+def row_of(result: CompileResult, state: str) -> Row:
     total = result.estimate.total
-    share = f", {total.percent_of_quota:g}% of quota" if total.percent_of_quota is not None else ""
+    return Row(
+        result.path,
+        state,
+        len(result.estimate.phases),
+        total.mid,
+        total.safe_limit,
+        total.percent_of_quota,
+        len(_problems(result, False)),
+    )
+
+
+def row_of_recorded(path: str, section: dict[str, Any], state: str) -> Row:
+    def number(key: str) -> int:
+        value = section.get(key)
+        return value if isinstance(value, int) else 0
+
+    phases = section.get("phases")
+    share = section.get("percent_of_quota")
+    return Row(
+        path,
+        state,
+        len(phases) if isinstance(phases, dict) else 0,
+        number("mid"),
+        number("safe_limit"),
+        float(share) if isinstance(share, (int, float)) else None,
+        None,
+    )
+
+
+def plain_row(row: Row) -> str:
+    """One plan in one line (folders of plans)."""
+    share = f", {row.percent_of_quota:g}% of quota" if row.percent_of_quota is not None else ""
     return (
-        f"{result.path}: {state_text(state)}, {len(result.estimate.phases)} phases, "
-        f"mid {total.mid:,}, safe upper limit {total.safe_limit:,}{share}"
+        f"{row.path}: {state_text(row.state)}, {row.phases} phases, "
+        f"mid {row.mid:,}, safe upper limit {row.safe_limit:,}{share}"
     )
 
 
@@ -152,13 +196,13 @@ def rich_plan(result: CompileResult, state: str, written: bool) -> list[Any]:
     return out
 
 
-def rich_rows(rows: Sequence[tuple[CompileResult, str]]) -> Any:
+def rich_rows(rows: Sequence[Row]) -> Any:
     """Several plans: one table row each."""
     from rich.table import Table
 
     table = Table(show_edge=False, pad_edge=False)
+    table.add_column("Plan", overflow="fold")
     for name, justify in (
-        ("Plan", "left"),
         ("State", "left"),
         ("Phases", "right"),
         ("Mid", "right"),
@@ -167,16 +211,15 @@ def rich_rows(rows: Sequence[tuple[CompileResult, str]]) -> Any:
         ("Warnings", "right"),
     ):
         table.add_column(name, justify=justify)  # type: ignore[arg-type]
-    for result, state in rows:
-        total = result.estimate.total
-        share = "-" if total.percent_of_quota is None else f"{total.percent_of_quota:g}%"
+    for row in rows:
+        share = "-" if row.percent_of_quota is None else f"{row.percent_of_quota:g}%"
         table.add_row(
-            result.path,
-            state_text(state),
-            str(len(result.estimate.phases)),
-            f"{total.mid:,}",
-            f"{total.safe_limit:,}",
+            row.path,
+            state_text(row.state),
+            str(row.phases),
+            f"{row.mid:,}",
+            f"{row.safe_limit:,}",
             share,
-            str(len(_problems(result, False))),
+            "-" if row.warnings is None else str(row.warnings),
         )
     return table

@@ -13,24 +13,29 @@ compiles the rest.
 
 from __future__ import annotations
 
+import contextlib
 import os
 from collections.abc import Callable, Sequence
 from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING, Any, TypeAlias
 
 from sessionmd.config import find_root
 from sessionmd.errors import SessionmdError
-from sessionmd.plan.compile import (
-    CompileInputs,
-    CompileResult,
+from sessionmd.plan import digest
+from sessionmd.plan.blocks import split
+from sessionmd.plan.freshness import (
     Freshness,
-    compile_plan,
-    freshness,
-    load_inputs,
+    is_record,
     quick_freshness,
+    recorded_section,
+    salt_for,
 )
 from sessionmd.plan.write import read_plan
+
+if TYPE_CHECKING:
+    from sessionmd.plan.compile import CompileInputs, CompileResult
 
 # Below this many plans to compile, starting worker processes costs more than it saves.
 PARALLEL_MIN = 24
@@ -66,7 +71,17 @@ class Failure:
         return str(self.error())
 
 
-Outcome = CompileResult | Failure
+@dataclass(frozen=True)
+class Recorded:
+    """A plan its digest shows to be current: its recorded estimate, no compile needed."""
+
+    path: str
+    section: dict[str, Any]
+    record: bool  # status: done
+
+
+Compiled: TypeAlias = "CompileResult | Failure"
+Outcome: TypeAlias = "CompileResult | Failure | Recorded"
 
 
 def _failure(err: SessionmdError) -> Failure:
@@ -126,16 +141,36 @@ def _natural(path: Path) -> tuple[object, ...]:
 
 
 _INPUTS: dict[Path, CompileInputs] = {}
+_SALTS: dict[Path, str] = {}
 
 
 def inputs_for(root: Path) -> CompileInputs:
     """Config, model and salt of a project, read once per process."""
     if root not in _INPUTS:
+        from sessionmd.plan.compile import load_inputs
+
         _INPUTS[root] = load_inputs(root)
     return _INPUTS[root]
 
 
-def _compile_ref(ref: PlanRef, text: str | None = None) -> Outcome:
+def salt_of(root: Path) -> str:
+    """The digest salt alone: reads the config, not the model (no estimator import)."""
+    if root not in _SALTS:
+        from sessionmd.config import load_config
+
+        _SALTS[root] = salt_for(root, load_config(root))
+    return _SALTS[root]
+
+
+def _fresh_run() -> None:
+    """Read the config and model afresh on every run (tests run many in one process)."""
+    _INPUTS.clear()
+    _SALTS.clear()
+
+
+def _compile_ref(ref: PlanRef, text: str | None = None) -> Compiled:
+    from sessionmd.plan.compile import compile_plan
+
     try:
         if text is None:
             text = read_plan(ref.path)
@@ -145,7 +180,7 @@ def _compile_ref(ref: PlanRef, text: str | None = None) -> Outcome:
         return _failure(err)
 
 
-def _compile_job(job: tuple[PlanRef, str]) -> Outcome:
+def _compile_job(job: tuple[PlanRef, str]) -> Compiled:
     return _compile_ref(job[0], job[1])
 
 
@@ -157,16 +192,34 @@ def workers() -> int:
         return os.cpu_count() or 1
 
 
-def _run(jobs: list[tuple[PlanRef, str]], parallel: bool | None) -> list[Outcome]:
-    cores = workers()
-    use_pool = (len(jobs) >= PARALLEL_MIN and cores > 1) if parallel is None else parallel
-    if not use_pool or len(jobs) < 2:
-        return [_compile_job(job) for job in jobs]
+Progress = Callable[[int, int], None]  # (plans done, plans in all)
+
+
+def _run(
+    jobs: list[tuple[PlanRef, str]], processes: int | None, progress: Progress | None = None
+) -> list[Compiled]:
+    """Compile the jobs, in worker processes when ``processes`` (None: decide) says so."""
+    if processes is None:
+        cores = workers()
+        processes = cores if len(jobs) >= PARALLEL_MIN and cores > 1 else 1
+    processes = min(processes, len(jobs))
+    results: list[Compiled] = []
+    if processes < 2:
+        for job in jobs:
+            results.append(_compile_job(job))
+            if progress is not None:
+                progress(len(results), len(jobs))
+        return results
     for root in {ref.root for ref, _ in jobs}:
-        inputs_for(root)  # loaded once here; forked workers inherit it
-    chunk = max(1, len(jobs) // (cores * 4))
-    with ProcessPoolExecutor(max_workers=min(cores, len(jobs))) as pool:
-        return list(pool.map(_compile_job, jobs, chunksize=chunk))
+        with contextlib.suppress(SessionmdError):  # the workers report it per plan
+            inputs_for(root)  # loaded once here; forked workers inherit it
+    chunk = max(1, len(jobs) // (processes * 8))
+    with ProcessPoolExecutor(max_workers=processes) as pool:
+        for outcome in pool.map(_compile_job, jobs, chunksize=chunk):
+            results.append(outcome)
+            if progress is not None:
+                progress(len(results), len(jobs))
+    return results
 
 
 def _read_all(refs: Sequence[PlanRef]) -> tuple[list[tuple[PlanRef, str]], dict[int, Failure]]:
@@ -181,13 +234,44 @@ def _read_all(refs: Sequence[PlanRef]) -> tuple[list[tuple[PlanRef, str]], dict[
     return texts, failed
 
 
-def compile_all(refs: Sequence[PlanRef], parallel: bool | None = None) -> list[Outcome]:
-    """Every plan compiled (nothing written), in the order given."""
-    _INPUTS.clear()  # read the config and model afresh on every run
+def _recorded(ref: PlanRef, text: str) -> Recorded | None:
+    """The recorded estimate of a plan whose digest matches, else None."""
+    if not digest.is_current(text, salt_of(ref.root)):
+        return None
+    parts = split(text, ref.shown)
+    section = recorded_section(parts)
+    if section is None:
+        return None
+    return Recorded(ref.shown, section, is_record(parts.stripped))
+
+
+def compile_all(
+    refs: Sequence[PlanRef],
+    processes: int | None = None,
+    progress: Progress | None = None,
+    skip_current: bool = False,
+) -> list[Outcome]:
+    """Every plan compiled (nothing written), in the order given.
+
+    With ``skip_current``, a plan whose digest shows it current is not compiled: its
+    recorded estimate is given back instead (enough for a summary row, not for details).
+    """
+    _fresh_run()
     texts, failed = _read_all(refs)
-    todo = [job for index, job in enumerate(texts) if index not in failed]
-    done = iter(_run(todo, parallel))
-    return [failed[index] if index in failed else next(done) for index in range(len(refs))]
+    known: dict[int, Outcome] = dict(failed)
+    if skip_current:
+        for index, (ref, text) in enumerate(texts):
+            if index not in known:
+                try:
+                    recorded = _recorded(ref, text)
+                except SessionmdError as err:
+                    known[index] = _failure(err)
+                    continue
+                if recorded is not None:
+                    known[index] = recorded
+    todo = [job for index, job in enumerate(texts) if index not in known]
+    done = iter(_run(todo, processes, progress))
+    return [known[index] if index in known else next(done) for index in range(len(refs))]
 
 
 @dataclass(frozen=True)
@@ -199,12 +283,10 @@ class CheckOutcome:
 
 
 def check_all(
-    refs: Sequence[PlanRef],
-    parallel: bool | None = None,
-    progress: Callable[[int], None] | None = None,
+    refs: Sequence[PlanRef], processes: int | None = None, progress: Progress | None = None
 ) -> list[CheckOutcome]:
     """Is each plan's estimate current? Digest first; compile only what it cannot vouch for."""
-    _INPUTS.clear()
+    _fresh_run()
     texts, failed = _read_all(refs)
     outcomes: dict[int, CheckOutcome] = {}
     todo: list[int] = []
@@ -213,7 +295,7 @@ def check_all(
             outcomes[index] = CheckOutcome(ref, None, failed[index])
             continue
         try:
-            state = quick_freshness(ref.shown, text, inputs_for(ref.root).salt)
+            state = quick_freshness(ref.shown, text, salt_of(ref.root))
         except SessionmdError as err:
             outcomes[index] = CheckOutcome(ref, None, _failure(err))
             continue
@@ -221,13 +303,13 @@ def check_all(
             todo.append(index)
         else:
             outcomes[index] = CheckOutcome(ref, state)
-    if progress is not None:
-        progress(len(outcomes))
-    results = _run([texts[index] for index in todo], parallel)
+    results = _run([texts[index] for index in todo], processes, progress)
     for index, outcome in zip(todo, results, strict=True):
         ref = texts[index][0]
         if isinstance(outcome, Failure):
             outcomes[index] = CheckOutcome(ref, None, outcome)
         else:
+            from sessionmd.plan.compile import freshness
+
             outcomes[index] = CheckOutcome(ref, freshness(outcome), result=outcome)
     return [outcomes[index] for index in range(len(refs))]

@@ -33,6 +33,7 @@ on hundreds of plans.
 from __future__ import annotations
 
 import re
+from bisect import bisect_right
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 
@@ -41,7 +42,8 @@ from sessionmd.plan.models import Plan
 
 BOM = "\ufeff"
 FRONTMATTER_SECTION = "estimate"
-# Body block kinds and whether their begin marker carries attributes.
+# Block kinds sessionmd writes: HTML comment pairs in the body, YAML comment pairs in the
+# frontmatter. Any other ``sessionmd:`` marker is an error (a typo must not pass silently).
 BODY_KINDS = ("estimate", "total")
 FRONTMATTER_SECTIONS = (FRONTMATTER_SECTION,)
 DIGEST_ATTR = "sha256"
@@ -109,7 +111,7 @@ def newline_of(text: str) -> str:
 
 
 def _content(line: str) -> str:
-    """The line without its ending (``\n`` or ``\r\n``)."""
+    """The line without its ending (``\\n`` or ``\\r\\n``)."""
     if line.endswith("\n"):
         line = line[:-1]
     if line.endswith("\r"):
@@ -168,6 +170,24 @@ class _Fence:
         self.char, self.width, self.opened_at = char, width, number
 
 
+_EVENT_STARTS = frozenset("<`~ ")
+_EVENT = re.compile(r" {0,3}(?:```|~~~)|<!--")
+
+
+def _event_lines(lines: Sequence[str], start: int) -> list[int]:
+    """Indexes of the lines that may open or close a fence or be a marker.
+
+    Every other line is user text whatever state the scan is in, so only these are
+    looked at (a plan has few of them): this keeps ``--check`` fast.
+    """
+    starts, match = _EVENT_STARTS, _EVENT.match
+    return [
+        index
+        for index in range(start, len(lines))
+        if lines[index][:1] in starts and match(lines[index])
+    ]
+
+
 def _attrs(raw: str) -> dict[str, str]:
     return dict(item.split("=", 1) for item in raw.split())
 
@@ -203,7 +223,9 @@ def split(text: str, path: str = "<plan>") -> Split:
             match = _FM_MARKER.fullmatch(_content(line))
             if match is None or match["kind"] not in FRONTMATTER_SECTIONS:
                 raise PlanError(
-                    f"unknown sessionmd marker {_content(line).strip()!r}", path, number
+                    f"unknown or malformed sessionmd marker {_content(line).strip()!r}",
+                    path,
+                    number,
                 )
             kind, edge = match["kind"], match["edge"]
             if edge == "begin":
@@ -249,14 +271,12 @@ def split(text: str, path: str = "<plan>") -> Split:
 
     fence = _Fence()
     open_body: tuple[str, int, dict[str, str]] | None = None
-    end_without_newline = False
-    for index in range(body_from, len(lines)):
+    spans: list[tuple[int, int]] = []  # 0-based first and last line of each body block
+    for index in _event_lines(lines, body_from):
         line = lines[index]
         number = index + 1
         if open_body is None and fence.open:
             fence.feed(line, number)
-            kept.append(line)
-            line_map.append(number)
             continue
         if _is_body_marker(line):
             content = _content(line)
@@ -265,7 +285,9 @@ def split(text: str, path: str = "<plan>") -> Split:
             found = begin or end
             kind = found["kind"] if found is not None else ""
             if kind not in BODY_KINDS:
-                raise PlanError(f"unknown sessionmd marker {content.strip()!r}", path, number)
+                raise PlanError(
+                    f"unknown or malformed sessionmd marker {content.strip()!r}", path, number
+                )
             if begin is not None:
                 if open_body is not None:
                     raise PlanError(
@@ -290,20 +312,24 @@ def split(text: str, path: str = "<plan>") -> Split:
                     begin_kind, attrs, begin_line, number, "".join(lines[begin_line - 1 : number])
                 )
             )
+            spans.append((begin_line - 1, index))
             open_body = None
-            end_without_newline = not line.endswith("\n")
             continue
-        if open_body is not None:
-            continue
-        fence.feed(line, number)
-        kept.append(line)
-        line_map.append(number)
-        end_without_newline = False
+        if open_body is None:
+            fence.feed(line, number)
     if open_body is not None:
         raise PlanError(f"'<!-- sessionmd:{open_body[0]} -->' is never closed", path, open_body[1])
-    if end_without_newline and kept:
-        # apply() put a newline before a block at the end of a file that had none.
-        kept[-1] = _content(kept[-1])
+    position = body_from
+    for first, last in spans:
+        kept.extend(lines[position:first])
+        line_map.extend(range(position + 1, first + 1))
+        position = last + 1
+    kept.extend(lines[position:])
+    line_map.extend(range(position + 1, len(lines) + 1))
+    if spans and spans[-1][1] == len(lines) - 1 and not lines[-1].endswith("\n") and kept:
+        # apply() put the file's newline before a block at the end of a file that had
+        # none: take exactly that away (a last line may end in a lone CR of its own).
+        kept[-1] = kept[-1].removesuffix(newline)
 
     fm_end = 0
     if close > 0 and not (created and fm_user_lines == 0):
@@ -370,14 +396,21 @@ def render_frontmatter_section(
     )
 
 
-def fence_openings(lines: Sequence[str]) -> list[int]:
-    """For each line (0-based), the 1-based line of the fence it leaves open, or 0."""
+def fence_spans(lines: Sequence[str], start: int = 0) -> list[tuple[int, int]]:
+    """(opening line, closing line) of each fence from line index ``start`` (1-based lines).
+
+    A fence left open runs to one past the last line.
+    """
     fence = _Fence()
-    states: list[int] = []
-    for index, line in enumerate(lines):
-        fence.feed(line, index + 1)
-        states.append(fence.opened_at if fence.open else 0)
-    return states
+    spans: list[tuple[int, int]] = []
+    for index in _event_lines(lines, start):
+        was_open = fence.open
+        fence.feed(lines[index], index + 1)
+        if not was_open and fence.open:
+            spans.append((index + 1, len(lines) + 1))
+        elif was_open and not fence.open:
+            spans[-1] = (spans[-1][0], index + 1)
+    return spans
 
 
 def apply(
@@ -401,20 +434,24 @@ def apply(
     bom = BOM if stripped_text.startswith(BOM) else ""
     lines = lines_of(stripped_text[len(bom) :])
     newline = newline_of(stripped_text)
-    if split(stripped_text, path).blocks:
+    if "sessionmd:" in stripped_text and split(stripped_text, path).blocks:
         raise PlanError("sessionmd blocks are already in the text: strip it first", path, 1)
 
     close = _frontmatter_close(lines)
     inserts: dict[int, list[str]] = {}
     body_start = close + 1 if close >= 0 else 0
-    openings = fence_openings(lines[body_start:])
+    fences = fence_spans(lines, body_start)
+    opens = [opened for opened, _ in fences]
 
     def place(after: int) -> int:
+        """``after`` (insert after that line), moved out of fenced code."""
         after = min(max(after, 0), len(lines))
         if after <= body_start:
             return body_start
-        opened = openings[after - 1 - body_start]
-        return opened - 1 + body_start if opened else after
+        index = bisect_right(opens, after) - 1
+        if index >= 0 and after < fences[index][1]:
+            return fences[index][0] - 1
+        return after
 
     for phase in plan.phases:
         body = phase_blocks.get(phase.number)
@@ -443,14 +480,15 @@ def apply(
         out.extend(lines[: close + 1])
 
     last = len(lines)
-    for index in range(body_start, last + 1):
-        block_lines = inserts.get(index)
-        if block_lines:
-            if index == last and last > 0 and not lines[-1].endswith("\n"):
-                # Mirror a file without a final newline: the block ends without one too.
-                out.append(newline)
-                block_lines = [*block_lines[:-1], _content(block_lines[-1])]
-            out.extend(block_lines)
-        if index < last:
-            out.append(lines[index])
+    position = body_start
+    for index in sorted(inserts):
+        block_lines = inserts[index]
+        out.extend(lines[position:index])
+        position = index
+        if index == last and last > 0 and not lines[-1].endswith("\n"):
+            # Mirror a file without a final newline: the block ends without one too.
+            out.append(newline)
+            block_lines = [*block_lines[:-1], _content(block_lines[-1])]
+        out.extend(block_lines)
+    out.extend(lines[position:])
     return "".join(out)

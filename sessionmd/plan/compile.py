@@ -11,20 +11,20 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from dataclasses import dataclass, field
+from functools import cached_property
 from pathlib import Path
-from typing import Any, Literal
+from typing import Any
 
-from sessionmd.config import CONFIG_FILE, ProjectConfig, load_config
+from sessionmd.config import ProjectConfig, load_config
 from sessionmd.errors import PlanError, SessionmdError
 from sessionmd.estimate.compute import PlanEstimate, estimate_plan, resolve_quota
 from sessionmd.estimate.model import EstimationModel, load_model
 from sessionmd.estimate.render import render_frontmatter, render_phase_block, render_total_block
 from sessionmd.plan import digest
 from sessionmd.plan.blocks import FRONTMATTER_SECTION, Split, split
+from sessionmd.plan.freshness import Freshness, recorded_section, salt_for
 from sessionmd.plan.models import Diagnostic, Plan
 from sessionmd.plan.parse import parse_plan
-
-Freshness = Literal["current", "record", "stale", "missing"]
 
 
 @dataclass(frozen=True)
@@ -37,19 +37,11 @@ class CompileInputs:
     salt: str  # digest of model file + config + generator version (sessionmd.plan.digest)
 
 
-def _maybe_bytes(path: Path) -> bytes | None:
-    try:
-        return path.read_bytes()
-    except (FileNotFoundError, IsADirectoryError, NotADirectoryError):
-        return None
-
-
 def load_inputs(root: Path) -> CompileInputs:
     """The project's config and model, and the salt of the ``--check`` digest."""
     config = load_config(root)
     model = load_model(root, config)
-    salt = digest.salt(_maybe_bytes(root / config.model_file), _maybe_bytes(root / CONFIG_FILE))
-    return CompileInputs(root=root, config=config, model=model, salt=salt)
+    return CompileInputs(root=root, config=config, model=model, salt=salt_for(root, config))
 
 
 @dataclass(frozen=True)
@@ -65,7 +57,13 @@ class CompileResult:
     record: bool  # status: done, so new_text is old_text
     previous: dict[str, Any] | None  # the estimate section the file held before, if any
     old_map: list[int] = field(default_factory=list)
-    new_map: list[int] = field(default_factory=list)
+
+    @cached_property
+    def new_map(self) -> list[int]:
+        """Stripped line -> line of the new text (computed only when a line is shown)."""
+        if self.new_text == self.old_text:
+            return self.old_map
+        return split(self.new_text, self.path).line_map
 
     @property
     def changed(self) -> bool:
@@ -114,24 +112,6 @@ def _remap(err: SessionmdError, path: str, parts: Split) -> SessionmdError:
     return err
 
 
-def _previous(parts: Split) -> dict[str, Any] | None:
-    """The estimate section the file holds now (for "what changed since the last run")."""
-    blocks = parts.blocks_by_kind.get(f"frontmatter:{FRONTMATTER_SECTION}")
-    if not blocks:
-        return None
-    import yaml
-
-    loader: Any = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
-    try:
-        data = yaml.load(blocks[0].text, Loader=loader)
-    except yaml.YAMLError:
-        return None
-    if isinstance(data, dict) and isinstance(data.get(FRONTMATTER_SECTION), dict):
-        section: dict[str, Any] = data[FRONTMATTER_SECTION]
-        return section
-    return None
-
-
 def _own_estimate_line(stripped: str) -> int:
     for number, line in enumerate(stripped.split("\n"), 1):
         if line.startswith(f"{FRONTMATTER_SECTION}:"):
@@ -139,26 +119,32 @@ def _own_estimate_line(stripped: str) -> int:
     return 1
 
 
-def _verify_frontmatter(text: str, path: str) -> None:
-    """The spliced frontmatter must still be YAML with our section in it."""
+def _verify_frontmatter(stripped: str, path: str, line: int) -> None:
+    """The user's frontmatter must still be YAML once the section is appended to it.
+
+    Probed with an empty section: whether a top-level key can follow the user's last
+    entry does not depend on its value, and loading the real one (thousands of phases in
+    a big plan) would cost more than the rest of the compile.
+    """
     from sessionmd.plan.frontmatter import find_frontmatter
 
-    block = find_frontmatter(text)
+    block = find_frontmatter(stripped)
     if block is None:
-        raise PlanError("could not place the estimate section in the frontmatter", path, 1)
+        return
     import yaml
 
+    probe = f"{block.yaml}# sessionmd:{FRONTMATTER_SECTION}:begin\n{FRONTMATTER_SECTION}: {{}}\n"
     loader: Any = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
     try:
-        data = yaml.load(block.yaml, Loader=loader)
+        data = yaml.load(probe, Loader=loader)
     except yaml.YAMLError:
         data = None
-    if not isinstance(data, dict) or FRONTMATTER_SECTION not in data:
+    if not isinstance(data, dict) or data.get(FRONTMATTER_SECTION) != {}:
         raise PlanError(
             "the frontmatter's last entry does not let sessionmd append its `estimate:` "
             "section (end the frontmatter with a plain `key: value` line)",
             path,
-            block.line_count,
+            line,
         )
 
 
@@ -206,9 +192,9 @@ def compile_plan(
             digest=digest.PLACEHOLDER,
             path=path,
         )
-        _verify_frontmatter(new_text, path)
+        if parts.has_frontmatter:  # (one sessionmd creates is always valid)
+            _verify_frontmatter(stripped, path, parts.original_line(parts.frontmatter_end))
         new_text = digest.seal(new_text, salt)
-    new_map = parts.line_map if new_text == text else split(new_text, path).line_map
     return CompileResult(
         path=path,
         old_text=text,
@@ -217,40 +203,9 @@ def compile_plan(
         estimate=estimate,
         diagnostics=diagnostics,
         record=record,
-        previous=_previous(parts),
+        previous=recorded_section(parts),
         old_map=parts.line_map,
-        new_map=new_map,
     )
-
-
-def is_record(stripped: str) -> bool:
-    """``status: done`` in the frontmatter, read without the markdown parse."""
-    from sessionmd.plan.frontmatter import find_frontmatter
-
-    block = find_frontmatter(stripped)
-    if block is None or "status" not in block.yaml:
-        return False
-    import yaml
-
-    loader: Any = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
-    try:
-        data = yaml.load(block.yaml, Loader=loader)
-    except yaml.YAMLError:
-        return False
-    return isinstance(data, dict) and data.get("status") == "done"
-
-
-def quick_freshness(path: str, text: str, salt: str) -> Freshness | None:
-    """``current``/``record`` when known without a parse, else ``None`` (compile to know).
-
-    Raises ``PlanError`` for bad markers, like the full compile would.
-    """
-    if digest.is_current(text, salt):
-        return "current"
-    parts = split(text, path)
-    if is_record(parts.stripped):
-        return "record"
-    return None
 
 
 def freshness(result: CompileResult) -> Freshness:
@@ -267,7 +222,9 @@ def plan_json(result: CompileResult, written: bool) -> dict[str, Any]:
     data = result.estimate.to_json()
     for phase in data["phases"]:
         phase["line"] = result.file_line(phase["line"], written)
-    data["warnings"] = [str(result.located(d, written)) for d in result.diagnostics]
+    located = [result.located(d, written) for d in result.diagnostics]
+    data["warnings"] = [str(d) for d in located if d.code not in NOTE_CODES]
+    data["notes"] = [str(d) for d in located if d.code in NOTE_CODES]
     return {"path": result.path, **data}
 
 
@@ -291,14 +248,21 @@ def changes_since(result: CompileResult) -> list[str]:
         if not isinstance(old, dict):
             notes.append(f"Phase {number} is new ({phase.tokens.mid:,})")
         elif old.get("mid") != phase.tokens.mid:
-            notes.append(f"Phase {number} mid {old.get('mid')!s} -> {phase.tokens.mid:,}")
+            was = old.get("mid")
+            shown = f"{was:,}" if isinstance(was, int) else str(was)
+            notes.append(f"Phase {number} mid {shown} -> {phase.tokens.mid:,}")
     for number in old_phases:
         if str(number) not in new_phases:
             notes.append(f"Phase {number} is gone")
     if previous.get("quota") != total.quota:
         notes.append(f"quota {previous.get('quota')} -> {total.quota}")
     if not notes:
-        notes.append("estimate unchanged" if not result.content_changed else "layout updated")
+        if result.content_changed:
+            notes.append("figures unchanged; the generated text's layout changed")
+        elif result.changed:
+            notes.append("estimate unchanged; only its digest was refreshed (new sessionmd code)")
+        else:
+            notes.append("estimate unchanged")
     return notes
 
 

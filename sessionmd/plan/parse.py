@@ -3,7 +3,7 @@
 The markdown is read with markdown-it-py's *block* rules only (headings, paragraphs,
 fences, indented code, HTML blocks, rules) and no inline pass: a phase is found from
 token line maps, so a ``### Phase 9`` inside a code fence or an HTML comment is never a
-phase, and the whole file is never searched with regexes. Lists, block quotes and tables
+phase (regexes only read single heading and paragraph lines). Lists, block quotes and tables
 are not tokenised (the list rule alone costs half the parse time); their lines stay in
 paragraphs, where tag lines are still read line by line.
 
@@ -13,8 +13,9 @@ Rules (docs/readme/parse.md has the user's version):
   ``6B``; ``:``, ``-``, ``–``, ``—`` or ``.`` after N; emoji or ✅ before it), or a
   paragraph that opens with a bold ``**Phase N: Title**``. ``Phase-by-Phase Estimate``,
   ``Phases 3-6`` and table rows are not phases.
-* A parenthesis in the phase line holding a duration or a token figure
-  (``(30 min, 8-12k tokens)``) is read; any other (``(Future)``, ``(Week 1-2)``) is title.
+* A parenthesis or bracket in the phase line holding a duration or a token figure
+  (``(30 min, 8-12k tokens)``), or a last segment after a dash, bar or colon that is one
+  (``Setup — 30 min``), is read; any other (``(Future)``, ``(Week 1-2)``) is title.
 * Tag lines are read from the phase line to the next heading of the same or a higher
   level, or the next phase line, whichever comes first.
 * Not taken (reported in ``skipped_headings`` and as ``skipped-heading`` diagnostics):
@@ -24,9 +25,14 @@ Rules (docs/readme/parse.md has the user's version):
   section heading about other sessions' work (future, previous, roadmap, backlog, out of
   scope, post-session, next session); phases marked ``(Future)``/``(Later)``; and, when
   one number names two different phases (titles that share too few words), the one
-  outside the section holding the most phases (a previous session's recap, say).
-  A ✅/COMPLETED mark alone does not skip a phase: authors tick phases off during the
-  session, and that must not change the session's estimate.
+  outside the section holding the most phases; and a phase marked done (✅, COMPLETED,
+  DONE) outside that section, with no unmarked mention of its own: a recap of a
+  previous session. Inside the section holding the phases a done mark skips nothing:
+  authors tick phases off during the session, and that must not change its estimate.
+* A sub-phase inside its phase's section (``#### Phase 2.1`` or ``2B`` under ``### Phase
+  2``) is part of it when the outer phase has a duration (or none of them has one); an outer
+  phase with no duration over sub-phases with one is only their heading, and they are
+  the phases. Either way no work is counted twice.
 * A number seen more than once with a similar title (summary + breakdown) is one phase;
   its values are merged, and the primary occurrence (where the phase's block goes) is
   the one in the section that says the most about its phases, so all blocks land in one
@@ -57,7 +63,7 @@ __all__ = ["has_phases", "parse_plan"]
 _HINT = re.compile(r"phase\s+\d", re.IGNORECASE)
 # Section headings whose phases belong to another session.
 _OTHER_WORK = re.compile(
-    r"\bfuture\b|\b(?:previous|prior|past|earlier|last)\s+(?:sessions?|phases?|work)\b"
+    r"\bfuture\b(?![- ]?proof)|\b(?:previous|prior|past)\s+(?:sessions?|phases?|work)\b"
     r"|\bpost[- ]session\b|\bnext\s+sessions?\b|\broadmap\b|\bbacklog\b|\bout\s+of\s+scope\b"
     r"|\bdeferred\b|\blater\s+sessions?\b",
     re.IGNORECASE,
@@ -127,6 +133,7 @@ class _Occurrence:
     errors: list[tuple[int, str]] = field(default_factory=list)
     skip: str | None = None
     tag_hours_line: int = 0
+    heading: int = -1  # index of its own heading (heading occurrences)
 
     @property
     def hours(self) -> tuple[float, float] | None:
@@ -164,7 +171,9 @@ def _excluded_by(text: str, patterns: Sequence[str]) -> str | None:
 
 
 def _words(title: str) -> list[str]:
-    words = (w for w in re.findall(r"\w+", title.casefold()) if w not in _STOP_WORDS)
+    """A title's words for comparing, without parentheses ("(Week 3-4)") and numbers."""
+    title = re.sub(r"\([^)]*\)|\[[^\]]*\]", " ", title.casefold())
+    words = (w for w in re.findall(r"\w+", title) if w not in _STOP_WORDS and not w.isdigit())
     return [w[:-1] if len(w) > 3 and w.endswith("s") else w for w in words]
 
 
@@ -254,9 +263,10 @@ def _classify_headings(doc: _Doc, exclude: Sequence[str]) -> None:
 def _occurrences(doc: _Doc, exclude: Sequence[str]) -> list[_Occurrence]:
     heading_lines = [h.line for h in doc.headings]
     found: list[_Occurrence] = []
-    for h in doc.headings:
+    for index, h in enumerate(doc.headings):
         if h.phase is not None:
             occ = _Occurrence("heading", h.line, h.last, h.end, h.parent, h.text, h.phase)
+            occ.heading = index
             if h.excluded_by is not None:
                 occ.skip = f"in a section excluded by {h.excluded_by!r}"
             elif h.other_work is not None:
@@ -336,7 +346,65 @@ def _read_tags(doc: _Doc, occs: list[_Occurrence]) -> None:
                     occ.tag_hours_line = line
 
 
-def _resolve(occs: list[_Occurrence]) -> list[list[_Occurrence]]:
+def _sub_number(inner: str, outer: str) -> bool:
+    """``2.1`` and ``2B`` number parts of Phase ``2``; ``3`` or ``21`` do not."""
+    rest = inner[len(outer) :]
+    return inner.startswith(outer) and (rest.startswith(".") or (len(rest) == 1 and rest.isalpha()))
+
+
+def _nest(doc: _Doc, occs: list[_Occurrence]) -> None:
+    """Sub-phases inside their phase's section (``#### Phase 2.1`` under ``### Phase 2``).
+
+    Estimating both would count the work twice. A parent with its own duration (or with
+    sub-phases that have none) is the phase, its sub-phases are part of it; a parent with
+    no duration over sub-phases that have one is a heading for them, and they are the
+    phases.
+    """
+    by_heading = {o.heading: o for o in occs if o.kind == "heading"}
+    kids: dict[int, list[_Occurrence]] = {}
+    for o in occs:
+        if o.skip is not None:
+            continue
+        i = o.parent
+        while i >= 0:
+            outer = by_heading.get(i)
+            if (
+                outer is not None
+                and outer.skip is None
+                and _sub_number(o.phase.key, outer.phase.key)
+            ):
+                kids.setdefault(id(outer), []).append(o)
+                break
+            i = doc.headings[i].parent
+    if not kids:
+        return
+    for outer in occs:  # outer phases first, so a skipped parent passes its reason on
+        inner = kids.get(id(outer))
+        if not inner:
+            continue
+        if outer.skip is not None:
+            reason = outer.skip
+        elif outer.hours is not None or all(k.hours is None for k in inner):
+            reason = f"part of Phase {outer.phase.number} at line {outer.line}"
+        else:
+            numbers = ", ".join(k.phase.number for k in inner)
+            outer.skip = f"a heading over Phases {numbers}, which are estimated instead"
+            continue
+        for k in inner:
+            k.skip = reason
+
+
+def _main_section(live: list[_Occurrence]) -> int | None:
+    """The section holding the phases: most occurrences, then most headings, then first."""
+    count: dict[int, list[int]] = {}
+    for o in live:
+        c = count.setdefault(o.parent, [0, 0, -o.line])
+        c[0] += 1
+        c[1] += o.kind == "heading"
+    return max(count, key=lambda p: count[p]) if count else None
+
+
+def _resolve(occs: list[_Occurrence], headings: list[_Heading]) -> list[list[_Occurrence]]:
     """Group the occurrences into phases; mark conflicting ones skipped. Primary first."""
     live = [o for o in occs if o.skip is None]
     by_key: dict[str, list[_Occurrence]] = {}
@@ -345,6 +413,8 @@ def _resolve(occs: list[_Occurrence]) -> list[list[_Occurrence]]:
     per_section: dict[int, int] = {}
     for o in live:
         per_section[o.parent] = per_section.get(o.parent, 0) + 1
+    main = _main_section(live)
+    where = repr(headings[main].text) if main is not None and main >= 0 else "the top"
 
     groups: list[list[_Occurrence]] = []
     losers: list[tuple[list[_Occurrence], list[_Occurrence]]] = []
@@ -357,25 +427,32 @@ def _resolve(occs: list[_Occurrence]) -> list[list[_Occurrence]]:
                     break
             else:
                 clusters.append([o])
-        if len(clusters) > 1:
-            clusters.sort(
-                key=lambda c: (
-                    max(per_section[o.parent] for o in c),
-                    len(c),
-                    not all(o.phase.done for o in c),
-                    any(o.kind == "heading" for o in c),
-                    -c[0].line,
-                ),
-                reverse=True,
-            )
-            for other in clusters[1:]:
-                losers.append((other, clusters[0]))
-        groups.append(clusters[0])
+        # a phase ticked done outside the section holding the phases is another
+        # session's (a recap); ticked inside it, it is still this session's phase
+        recaps = [c for c in clusters if all(o.phase.done and o.parent != main for o in c)]
+        candidates = [c for c in clusters if all(c is not r for r in recaps)]
+        if not candidates:
+            for c in recaps:
+                for o in c:
+                    o.skip = f"marked done, outside {where} where the phases are"
+            continue
+        candidates.sort(
+            key=lambda c: (
+                max(per_section[o.parent] for o in c),
+                len(c),
+                not all(o.phase.done for o in c),
+                any(o.kind == "heading" for o in c),
+                -c[0].line,
+            ),
+            reverse=True,
+        )
+        losers += [(other, candidates[0]) for other in [*candidates[1:], *recaps]]
+        groups.append(candidates[0])
 
-    skipped = {id(o) for other, _ in losers for o in other}
+    lost = {id(o) for other, _ in losers for o in other}
     score: dict[int, int] = {}
     for o in live:
-        if id(o) not in skipped:
+        if o.skip is None and id(o) not in lost:
             score[o.parent] = score.get(o.parent, 0) + 1 + o.info()
     for g in groups:
         g.sort(
@@ -402,9 +479,6 @@ def _resolve(occs: list[_Occurrence]) -> list[list[_Occurrence]]:
 def _merge(group: list[_Occurrence], path: str, diags: list[Diagnostic]) -> Phase:
     primary = group[0]
     ordered = [primary, *sorted(group[1:], key=lambda o: o.line)]
-    errors = sorted(e for o in group for e in o.errors)
-    if errors:
-        raise PlanError(errors[0][1], path, errors[0][0])
     number = primary.phase.number
     hours: tuple[float, float] | None = None
     hours_source: Literal["heading", "tag"] | None = None
@@ -520,8 +594,13 @@ def parse_plan(text: str, path: str, *, exclude: Sequence[str] = ()) -> Plan:
     _classify_headings(doc, patterns)
     occs = _occurrences(doc, patterns)
     _read_tags(doc, occs)
-    groups = _resolve(occs)
+    _nest(doc, occs)
+    groups = _resolve(occs, doc.headings)
 
+    # bad values count only in phases that are taken; the first one in the file is reported
+    errors = sorted(e for g in groups for o in g for e in o.errors)
+    if errors:
+        raise PlanError(errors[0][1], path, errors[0][0])
     diags: list[Diagnostic] = []
     phases = [_merge(g, path, diags) for g in groups]
     skipped = [o for o in occs if o.skip is not None]

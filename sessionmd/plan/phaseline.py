@@ -17,8 +17,8 @@ __all__ = ["PhaseLine", "match_bold_phase", "match_heading_phase", "phase_key"]
 
 # "Phase 1:", "✅ Phase 3.5 -", "Phase 6B —", "Phase 2 (45 min)"; not "Phase-by-Phase", "Phases 3-6".
 _PHASE = re.compile(
-    r"^(?P<pre>[^\w\n]*?)phase[ \t]+(?P<num>\d+(?:\.\d+)*[A-Za-z]?)(?!\w)"
-    r"[ \t]*(?:(?P<sep>[:.\-–—])[ \t]*|(?=\(|$))(?P<rest>.*)$",
+    r"^(?P<pre>[^\w\n]*?)phase[^\S\n]+(?P<num>\d+(?:\.\d+)*[A-Za-z]?)(?!\w)"
+    r"[^\S\n]*(?:(?P<sep>[:.\-–—])[^\S\n]*|(?=[(✅✔✓☑]|$))(?P<rest>.*)$",
     re.IGNORECASE | re.DOTALL,
 )
 _BOLD = re.compile(r"^\s*(\*\*|__)(?P<inner>.+?)\1(?P<after>.*)$", re.DOTALL)
@@ -49,65 +49,91 @@ class PhaseLine:
 
 def phase_key(number: str) -> str:
     """Phase numbers compare as ``6B`` == ``6b`` and ``01`` == ``1``."""
-    return re.sub(r"^0+(?=\d)", "", number).upper()
+    return _ZEROS.sub("", number).upper()
+
+
+_OPEN = {"(": ")", "[": "]"}
+# "Estimated: 1-2 hours", "Est. 15k tokens", "Duration: 45 min" inside a parenthesis
+_LABEL = re.compile(r"^\s*(?:est(?:imated?)?\.?|duration|time|tokens?)\s*[:=]?\s*", re.IGNORECASE)
+# "Setup — 30 min", "Setup - 1-1.5h", "Setup | 45 min", "Setup: 45 min": a last segment
+_TAIL_SEP = re.compile(r"\s+[-–—|]\s+|:\s+")
+_PARTS = re.compile(r"[,;]")
+_ZEROS = re.compile(r"^0+(?=\d)")
+_STATUS_TAIL = re.compile(r"(?:[✅✔✓☑]\ufe0f?|\bCOMPLETED?\b|\bDONE\b)\s*$")
 
 
 def _groups(text: str) -> list[tuple[int, int]]:
-    """Spans of the top-level parenthesised groups in ``text``, brackets included."""
+    """Spans of the top-level ``(...)`` and ``[...]`` groups in ``text``, brackets included."""
     spans: list[tuple[int, int]] = []
+    closer = ""
     depth = 0
     start = 0
     for i, ch in enumerate(text):
-        if ch == "(":
-            if depth == 0:
-                start = i
+        if depth == 0 and ch in _OPEN:
+            closer, start, depth = _OPEN[ch], i, 1
+        elif depth and ch == text[start]:
             depth += 1
-        elif ch == ")" and depth:
+        elif depth and ch == closer:
             depth -= 1
             if depth == 0:
                 spans.append((start, i + 1))
     return spans
 
 
-def _read_meta(text: str, found: PhaseLine) -> str:
-    """Take durations and token figures out of ``text``'s parentheses; return what is left.
+def _take(part: str, found: PhaseLine) -> bool:
+    """Read one comma-separated part as a duration or a token figure; False if neither."""
+    if part.lstrip()[:1].isalpha():
+        part = _LABEL.sub("", part, count=1)
+    try:
+        hours = parse_hours(part)
+    except DurationError as exc:
+        found.error = found.error or str(exc)
+        return True
+    if hours is not None:
+        found.hours = found.hours or hours
+        return True
+    tokens = parse_tokens(part)
+    if tokens is not None:
+        found.author_tokens = found.author_tokens or tokens
+        return True
+    return False
 
-    A parenthesis is metadata when one of its comma-separated parts is a duration or a
-    token figure; otherwise (``(Future)``, ``(Week 1-2)``) it stays in the text.
+
+def _read_meta(text: str, found: PhaseLine) -> str:
+    """Take durations and token figures out of ``text``; return what is left (the title).
+
+    A parenthesis (or bracket) is metadata when one of its comma-separated parts is a
+    duration or a token figure; otherwise (``(Future)``, ``(Week 1-2)``) it stays in the
+    text. A last segment after a dash or bar that is all durations and token figures
+    (``Setup — 30 min``) is metadata too.
     """
-    if "(" not in text:
-        return text
     keep: list[str] = []
     pos = 0
-    for start, end in _groups(text):
-        is_meta = False
-        for part in re.split(r"[,;]", text[start + 1 : end - 1]):
-            try:
-                hours = parse_hours(part)
-            except DurationError as exc:
-                found.error = found.error or str(exc)
-                is_meta = True
-                continue
-            if hours is not None:
-                found.hours = found.hours or hours
-                is_meta = True
-                continue
-            tokens = parse_tokens(part)
-            if tokens is not None:
-                found.author_tokens = found.author_tokens or tokens
-                is_meta = True
-        if is_meta:
-            keep.append(text[pos:start])
-            pos = end
+    if "(" in text or "[" in text:
+        for start, end in _groups(text):
+            parts = _PARTS.split(text[start + 1 : end - 1])
+            if any([_take(part, found) for part in parts]):
+                keep.append(text[pos:start])
+                pos = end
     keep.append(text[pos:])
-    return "".join(keep)
+    rest = "".join(keep)
+    segments = _TAIL_SEP.split(rest) if any(c.isdigit() for c in rest) else [""]
+    if segments[-1].strip():  # the whole rest, when it is only a duration, counts too
+        probe = PhaseLine(number="", title="")
+        if all(_take(part, probe) for part in _PARTS.split(segments[-1])):
+            found.hours = found.hours or probe.hours
+            found.author_tokens = found.author_tokens or probe.author_tokens
+            found.error = found.error or probe.error
+            rest = rest[: len(rest) - len(segments[-1])].rstrip(" -–—|:")
+    return rest
 
 
 def _clean_title(text: str) -> str:
     text = " ".join(text.split())
     # trailing status marks ("✅", "✅ COMPLETED", "- DONE") are status, not title
     while True:
-        stripped = re.sub(r"(?:[✅✔✓☑]|\bCOMPLETED?\b|\bDONE\b)\s*$", "", text).rstrip(_TITLE_JUNK)
+        stripped = _STATUS_TAIL.sub("", text)
+        stripped = stripped.rstrip(_TITLE_JUNK)
         if stripped == text:
             break
         text = stripped
@@ -139,8 +165,11 @@ def match_heading_phase(text: str) -> PhaseLine | None:
 
 
 def match_bold_phase(line: str) -> PhaseLine | None:
-    """A paragraph's first line that opens with a bold ``**Phase N: Title**``, or ``None``."""
+    """A paragraph line that opens with a bold ``**Phase N: Title**``, or ``None``.
+
+    A table row without its leading pipe (``**Phase 1: Gaps** | 6k | 8k``) is no phase.
+    """
     m = _BOLD.match(line)
-    if not m:
+    if not m or "|" in m.group("after"):
         return None
     return _from_label(m.group("inner").strip(), m.group("after"), line)
