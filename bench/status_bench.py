@@ -17,6 +17,7 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import resource
 import shutil
 import statistics
 import subprocess
@@ -26,14 +27,24 @@ import time
 from datetime import datetime, timedelta
 from pathlib import Path
 
+from sessionmd.usage.fast import load_recent
+
 ROOT = Path(__file__).resolve().parent.parent
-GENERATOR = Path("/work/shared/tools/gen_transcripts.py")
+GENERATOR = ROOT / "tests" / "fixtures" / "usage" / "gen_transcripts.py"
+
+
+CPU: list[float] = []  # user + system seconds of each timed child, in call order
 
 
 def timed(cmd: list[str], env: dict[str, str], stdin: bytes) -> tuple[float, bytes]:
+    """Wall seconds of one run (CPU seconds go to CPU: steadier on a busy machine)."""
+    before = resource.getrusage(resource.RUSAGE_CHILDREN)
     start = time.perf_counter()
     proc = subprocess.run(cmd, input=stdin, env=env, capture_output=True, check=False)
-    return time.perf_counter() - start, proc.stdout
+    wall = time.perf_counter() - start
+    after = resource.getrusage(resource.RUSAGE_CHILDREN)
+    CPU.append(after.ru_utime - before.ru_utime + after.ru_stime - before.ru_stime)
+    return wall, proc.stdout
 
 
 def newest_transcript(corpus: Path) -> Path:
@@ -106,29 +117,28 @@ def main() -> None:
         SESSIONMD_NOW=now.isoformat(),
         NO_COLOR="1",
     )
-    stdin = json.dumps(
-        {
-            "session_id": live.stem,
-            "transcript_path": str(live),
-            "cwd": str(template.get("cwd", "/")),
-            "model": {"id": "claude-opus-4-5", "display_name": "Opus 4.5"},
-            "rate_limits": {
-                "five_hour": {"used_percentage": 42.0, "resets_at": int((now + timedelta(hours=2)).timestamp())},
-                "seven_day": {"used_percentage": 18.0, "resets_at": int((now + timedelta(days=3)).timestamp())},
-            },
-        }
-    ).encode()  # fmt: skip
+
+    def claude_input(at: datetime) -> bytes:
+        return json.dumps(
+            {
+                "session_id": live.stem,
+                "transcript_path": str(live),
+                "cwd": str(template.get("cwd", "/")),
+                "model": {"id": "claude-opus-4-5", "display_name": "Opus 4.5"},
+                "rate_limits": {
+                    "five_hour": {"used_percentage": 42.0, "resets_at": int((at + timedelta(hours=2)).timestamp())},
+                    "seven_day": {"used_percentage": 18.0, "resets_at": int((at + timedelta(days=3)).timestamp())},
+                },
+            }
+        ).encode()  # fmt: skip
+
+    stdin = claude_input(now)
 
     cold, _ = timed([sessionmd, "status", "--json"], env, b"")
     first, _ = timed([sessionmd, "statusline"], env, stdin)
+    mark = len(CPU)
     baseline = [timed([python, "-c", "pass"], env, b"")[0] for _ in range(args.runs)]
-    warm: list[float] = []
-    line = b""
-    for n in range(args.runs):
-        append_response(live, template, now - timedelta(seconds=args.runs - n), n)
-        seconds, line = timed([sessionmd, "statusline"], env, stdin)
-        warm.append(seconds)
-    steady = [timed([sessionmd, "statusline"], env, stdin)[0] for _ in range(args.runs)]
+    baseline_cpu = CPU[mark:]
 
     def ms(values: list[float]) -> str:
         return (
@@ -139,9 +149,35 @@ def main() -> None:
     print(f"corpus: {size / 2**20:.0f} MiB, {len(list(corpus.rglob('*.jsonl')))} files")
     print(f"cold `status --json` (no cache):          {cold * 1000:8.1f} ms")
     print(f"first statusline after it:                 {first * 1000:8.1f} ms")
-    print(f"python -c pass (same venv):        {ms(baseline)}")
-    print(f"statusline, 3 lines appended each: {ms(warm)}")
-    print(f"statusline, nothing appended:      {ms(steady)}")
+    print(f"wall  python -c pass (same venv):        {ms(baseline)}")
+    print(f"cpu   python -c pass (same venv):        {ms(baseline_cpu)}")
+
+    # Two moments: right after the corpus's last reply (the generator's corpus never pauses
+    # for 5 hours, so the current chain of blocks is long), and after a 6-hour pause (the
+    # usual case of a working day: the chain holds only today's replies).
+    line = b""
+    for label, at in (("dense chain", now), ("after a 6 h pause", now + timedelta(hours=6))):
+        env["SESSIONMD_NOW"] = at.isoformat()
+        stdin = claude_input(at)
+        warm: list[float] = []
+        mark = len(CPU)
+        for n in range(args.runs):
+            append_response(
+                live, template, at - timedelta(seconds=args.runs - n), n + 1000 * (at > now)
+            )
+            seconds, line = timed([sessionmd, "statusline"], env, stdin)
+            warm.append(seconds)
+        warm_cpu = CPU[mark:]
+        mark = len(CPU)
+        steady = [timed([sessionmd, "statusline"], env, stdin)[0] for _ in range(args.runs)]
+        steady_cpu = CPU[mark:]
+        chain = len(load_recent(env=env, cache_dir=work / "cache", now=at).entries)
+        print(f"-- {label}: {chain} messages in the current chain of blocks")
+        print(f"wall  statusline, 3 lines appended each: {ms(warm)}")
+        print(f"wall  statusline, nothing appended:      {ms(steady)}")
+        print(f"cpu   statusline, 3 lines appended each: {ms(warm_cpu)}")
+        print(f"cpu   statusline, nothing appended:      {ms(steady_cpu)}")
+    print(f"load average: {os.getloadavg()[0]:.2f} on {os.cpu_count()} cores")
     print(f"last line: {line.decode().strip()}")
     if args.keep is None:
         shutil.rmtree(work, ignore_errors=True)

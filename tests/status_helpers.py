@@ -51,7 +51,8 @@ def blocks_of(entries: Sequence[UsageEntry], now: datetime) -> list[Block]:
 
 # -- a generated corpus, shared by the end-to-end tests ---------------------------------
 
-GENERATOR = Path("/work/shared/tools/gen_transcripts.py")
+# The team's generator, as the usage tests keep a byte-identical copy of it in the repo.
+GENERATOR = Path(__file__).parent / "fixtures" / "usage" / "gen_transcripts.py"
 CORPUS_ARGS = ["--projects", "2", "--sessions", "3", "--messages", "30", "--seed", "8"]
 CORPUS_START = "2026-11-20T00:00:00Z"
 # Inside the corpus's last block (20:00-01:00 UTC), 5 minutes after its last reply (the
@@ -59,7 +60,7 @@ CORPUS_START = "2026-11-20T00:00:00Z"
 CORPUS_NOW = "2026-11-21T23:55:00Z"
 
 
-def make_corpus(out: Path) -> dict[str, Any]:
+def make_corpus(out: Path, *extra: str) -> dict[str, Any]:
     """Write a corpus with the shared generator; return its ccusage-20 oracle."""
     subprocess.run(
         [
@@ -73,6 +74,7 @@ def make_corpus(out: Path) -> dict[str, Any]:
             "2",
             "--now",
             CORPUS_NOW,
+            *extra,
         ],
         check=True,
         capture_output=True,

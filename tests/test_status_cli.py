@@ -261,10 +261,10 @@ def test_status_help_has_an_example(tmp_path: Path) -> None:
     assert proc.returncode == 0 and b"Example:" in proc.stdout
 
 
-def test_status_watch_refreshes_until_interrupted(
-    corpus: tuple[Path, dict[str, Any]], tmp_path: Path
-) -> None:
-    root, _ = corpus
+def test_status_watch_refreshes_until_interrupted(tmp_path: Path) -> None:
+    root = tmp_path / "corpus"
+    oracle = make_corpus(root)  # its own copy: this test appends to a transcript
+    used = measured(oracle_block(oracle)["tokenCounts"])
     proc = subprocess.Popen(
         [
             sys.executable,
@@ -281,8 +281,43 @@ def test_status_watch_refreshes_until_interrupted(
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
     )
-    time.sleep(3)
+    time.sleep(2.5)
+    # Claude Code writes one more response (5,000 tokens in the measure) meanwhile
+    live = max(root.glob("projects/*/*.jsonl"), key=lambda p: p.stat().st_mtime_ns)
+    line: dict[str, Any] = next(
+        json.loads(raw)
+        for raw in reversed(live.read_bytes().splitlines())
+        if raw.startswith(b"{") and b'"type":"assistant"' in raw
+    )
+    line["timestamp"] = "2026-11-21T23:54:00.000Z"
+    line["requestId"] = "req_watch"
+    line["message"]["id"] = "msg_watch"
+    line["message"]["usage"] = {
+        "input_tokens": 100,
+        "output_tokens": 900,
+        "cache_creation_input_tokens": 4000,
+        "cache_read_input_tokens": 1,
+    }
+    with live.open("a") as handle:
+        handle.write(json.dumps(line, separators=(",", ":")) + "\n")
+    time.sleep(2.5)
     proc.send_signal(signal.SIGINT)
     out, err = proc.communicate(timeout=20)
     assert proc.returncode == 0, err
-    assert b"TOKEN QUOTA" in out
+    shown = [row for row in out.decode().splitlines() if row.startswith("Used:")]
+    assert shown, out
+    assert shown[-2].startswith(f"Used:         {used + 5000:,} tokens")  # 5-hour, refreshed
+
+
+def test_status_without_transcripts_warns_and_shows_a_fresh_window(tmp_path: Path) -> None:
+    proc = run_cli(["status", "--json"], cli_env(tmp_path, tmp_path / "none"))
+    assert proc.returncode == 0
+    assert (
+        proc.stderr.decode() == "sessionmd: no Claude Code transcripts found (projects/ folder)\n"
+    )
+    data = json.loads(proc.stdout)
+    assert data["fiveHour"]["usedTokens"] == 0 and data["zone"] == "FRESH"
+    missing = run_cli(
+        ["status", "--data-dir", str(tmp_path / "nowhere")], cli_env(tmp_path, tmp_path)
+    )
+    assert missing.returncode == 2

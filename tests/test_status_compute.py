@@ -7,9 +7,12 @@ from datetime import datetime, timedelta, timezone
 from zoneinfo import ZoneInfo
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 from status_helpers import blocks_of, entry
 
 from sessionmd.usage.limits import Derived
+from sessionmd.usage.models import TokenCounts, UsageEntry
 from sessionmd.usage.snapshot import Snapshot, Window
 from sessionmd.usage.status import (
     Status,
@@ -19,6 +22,7 @@ from sessionmd.usage.status import (
     status_json,
     week_bounds,
 )
+from sessionmd.usage.status_render import render_text, statusline_text
 
 UTC = timezone.utc
 NY = ZoneInfo("America/New_York")
@@ -273,3 +277,69 @@ def test_json_has_the_same_figures() -> None:
 )
 def test_format_duration(minutes: float, text: str) -> None:
     assert format_duration(minutes) == text
+
+
+@settings(max_examples=80, deadline=None)
+@given(
+    st.lists(
+        st.tuples(st.integers(0, 3 * 24 * 60), st.integers(0, 50_000)), min_size=0, max_size=60
+    ),
+    st.integers(1_000, 2_000_000),
+    st.integers(0, 3 * 24 * 60 + 600),
+)
+def test_invariants(points: list[tuple[int, int]], limit: int, now_min: int) -> None:
+    base = START - timedelta(days=3)
+    entries = sorted(
+        (entry(base + timedelta(minutes=m), t) for m, t in points), key=lambda e: e.timestamp
+    )
+    now = base + timedelta(minutes=now_min)
+    s = run(entries, now=now, limit=str(limit))
+    five = s.five_hour
+    assert five.limit == limit and five.percent is not None and five.remaining is not None
+    assert five.percent == pytest.approx(five.used * 100 / limit)
+    assert five.remaining == max(0, limit - five.used)
+    assert s.zone is not None and s.zone.name == five.zone
+    assert s.tokens_to_next_alert is None or s.tokens_to_next_alert >= 0
+    assert s.runway_minutes is None or s.runway_minutes >= 0
+    assert s.burn_rate is None or s.burn_rate >= 0
+    past = [e for e in entries if e.timestamp <= now]
+    assert five.used <= sum(
+        e.tokens.input + e.tokens.output + e.tokens.cache_creation for e in past
+    )
+    if five.reset_at is not None:
+        assert five.start is not None and five.start <= now < five.reset_at
+    assert s.weekly.start is not None and s.weekly.reset_at is not None
+    assert s.weekly.start <= now < s.weekly.reset_at
+    assert bool(s.alert) == (s.zone.name == "DANGER")
+
+
+def limit_message(when: datetime, reset: datetime) -> UsageEntry:
+    """The synthetic 0-token line of "Claude AI usage limit reached|<epoch>"."""
+    return UsageEntry(when, TokenCounts(), "s1", "-home-dev-app", "<synthetic>", limit_reset=reset)
+
+
+def test_limit_message_means_the_limit_is_reached() -> None:
+    reset = START + timedelta(hours=5)
+    entries = [*steady(count=30), limit_message(START + timedelta(minutes=146), reset)]
+    s = run(entries, limit="max20")  # 220k: the estimate alone would say 55 %
+    five = s.five_hour
+    assert five.percent == 100.0 and five.percent_source == "limit reached (transcript)"
+    assert five.remaining == 0 and five.zone == "EMERGENCY"
+    assert five.reset_at == reset and five.reset_source == "limit message (transcript)"
+    assert s.derived == (Derived("five_hour", 120_000, NOW, 120_000, 100.0, reset),)
+    line = statusline_text(s, None, {}, colour=False)
+    assert line == "EMERGENCY 100% | limit reached | resets 13:00 EST"
+    text = render_text(s)
+    assert "Est. Runway:  none: the limit is reached" in text
+    assert "[limit message (transcript)]" in text
+
+
+@pytest.mark.parametrize(
+    ("reset_after", "why"),
+    [(timedelta(days=2), "a weekly limit"), (timedelta(minutes=30), "already reset")],
+)
+def test_limit_messages_that_do_not_count(reset_after: timedelta, why: str) -> None:
+    sent = START + timedelta(minutes=146)
+    s = run([*steady(count=30), limit_message(sent, sent + reset_after)], limit="max20")
+    assert s.five_hour.percent_source == "estimated", why
+    assert s.derived == ()

@@ -122,7 +122,14 @@ def test_derived_store_round_trip_and_one_row_per_window(tmp_path: Path) -> None
     first = Derived("five_hour", 150_000, NOW, 60_000, 40.0, NOW + timedelta(hours=2))
     assert limits.record_derived(tmp_path, first)
     assert not limits.record_derived(tmp_path, first)  # unchanged: no write
-    later = Derived("five_hour", 151_000, NOW + timedelta(minutes=5), 75_500, 50.0, first.resets_at)
+    later = Derived(
+        "five_hour",
+        151_000,
+        NOW + timedelta(minutes=5),
+        75_500,
+        50.0,
+        first.resets_at + timedelta(seconds=1),  # the same window, reset time jittered
+    )
     assert limits.record_derived(tmp_path, later)
     nxt = Derived(
         "five_hour", 149_000, NOW + timedelta(hours=6), 14_900, 10.0, NOW + timedelta(hours=7)
@@ -152,3 +159,33 @@ def test_derived_store_ignores_other_measures_and_corruption(tmp_path: Path) -> 
     assert limits.load_derived(tmp_path) == {}
     assert limits.record_derived(tmp_path, DERIVED)  # rebuilt
     assert limits.load_derived(tmp_path)["five_hour"] == DERIVED
+
+
+def test_known_limit_for_other_streams(tmp_path: Path) -> None:
+    assert limits.known_limit(tmp_path, config_quota=None, now=NOW).source.startswith("preset pro")
+    assert limits.known_limit(tmp_path, config_quota="max5", now=NOW).tokens == 88_000
+    limits.save_auto(tmp_path, limits.Limit(123_000, "auto", "auto: p90 of 4 full blocks"), NOW)
+    assert limits.known_limit(tmp_path, config_quota="auto", now=NOW).tokens == 123_000
+    assert limits.known_limit(tmp_path, config_quota=None, now=NOW).tokens == 123_000
+    # a day later the saved auto limit is stale
+    later = NOW + timedelta(days=2)
+    assert limits.known_limit(tmp_path, config_quota=None, now=later).tokens == 19_000
+    limits.record_derived(tmp_path, DERIVED)
+    known = limits.known_limit(tmp_path, config_quota="max20", now=NOW)
+    assert (known.tokens, known.source) == (150_000, "derived 2026-11-20")
+
+
+def test_auto_counts_blocks_that_hit_a_limit_as_full() -> None:
+    from sessionmd.usage.models import UsageEntry
+
+    # all below 95 % of every preset: only the limit messages make the first three full
+    blocks = history([10_000, 11_000, 12_000, 5_000, 6_000])
+    for b in blocks[:3]:  # these three ended with "usage limit reached"
+        last = b.entries[-1]
+        b.entries.append(
+            UsageEntry(last.timestamp, TokenCounts(), "s", "p", limit_reset=last.timestamp)
+        )
+    auto = limits.auto_limit(blocks, NOW)
+    assert auto is not None
+    assert auto.source == "auto: p90 of 3 full blocks"
+    assert auto.tokens == 11_800  # 11k + 0.8 * 1k (all five blocks would give 11,600)

@@ -6,6 +6,9 @@ import json
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
 
+from hypothesis import given
+from hypothesis import strategies as st
+
 from sessionmd.usage import snapshot as snap
 
 NOW = datetime(2026, 11, 27, 15, 0, tzinfo=timezone.utc)
@@ -100,3 +103,31 @@ def test_format_age() -> None:
     assert snap.format_age(timedelta(minutes=5)) == "5m ago"
     assert snap.format_age(timedelta(hours=2, minutes=3)) == "2h 3m ago"
     assert snap.format_age(timedelta(days=3)) == "3d ago"
+
+
+json_values = st.recursive(
+    st.none() | st.booleans() | st.integers() | st.floats() | st.text(max_size=20),
+    lambda inner: (
+        st.lists(inner, max_size=4) | st.dictionaries(st.text(max_size=12), inner, max_size=4)
+    ),
+    max_leaves=12,
+)
+
+
+@given(
+    st.one_of(
+        json_values,
+        st.fixed_dictionaries(
+            {},
+            optional={
+                "five_hour": st.fixed_dictionaries(
+                    {}, optional={"used_percentage": json_values, "resets_at": json_values}
+                ),
+                "seven_day": json_values,
+            },
+        ),
+    )
+)
+def test_parse_never_raises(value: object) -> None:
+    s = snap.parse_rate_limits(value, NOW)
+    assert s is None or s.five_hour is not None or s.seven_day is not None

@@ -60,7 +60,7 @@ def _renderable(status: Any) -> Any:
     "--data-dir",
     "data_dirs",
     multiple=True,
-    type=click.Path(path_type=Path),
+    type=click.Path(exists=True, file_okay=False, path_type=Path),
     help="Claude config dir (or its projects/ folder) to read instead of the default ones.",
 )
 @click.option("--watch", is_flag=True, help="Keep the display live until Ctrl-C.")
@@ -98,10 +98,12 @@ def status(
         sessionmd status --json | jq .fiveHour.percent
         sessionmd status --watch --interval 5
     """
-    from sessionmd.usage.status_io import load_status
+    from sessionmd.usage.status_io import watch_status
 
     with bad_input_exits():
-        status_now = load_status(_request(limit, weekly_limit, tz, data_dirs, now))
+        status_now, kept = watch_status(_request(limit, weekly_limit, tz, data_dirs, now), None)
+    if not kept.roots:
+        click.echo("sessionmd: no Claude Code transcripts found (projects/ folder)", err=True)
     if as_json:
         from sessionmd.usage.status import status_json
 
@@ -116,12 +118,13 @@ def status(
 
             sys.stdout.write(render_text(status_now))
         return
-    _watch(out, status_now, limit, weekly_limit, tz, data_dirs, now, interval)
+    _watch(out, status_now, kept, limit, weekly_limit, tz, data_dirs, now, interval)
 
 
 def _watch(
     out: Any,
     first: Any,
+    kept: Any,
     limit: str | None,
     weekly_limit: int | None,
     tz: str | None,
@@ -129,17 +132,25 @@ def _watch(
     now: str | None,
     interval: float,
 ) -> None:
-    """Redraw from the cache every ``interval`` seconds (only appended bytes are read)."""
+    """Redraw every ``interval`` seconds from the engine's recent cache (only appended bytes
+    are read) on top of the history read once at the start."""
     from rich.live import Live
 
-    from sessionmd.usage.status_io import load_status
+    from sessionmd.usage.status_io import watch_status
 
-    with Live(_renderable(first), console=out, auto_refresh=False, screen=False) as live:
+    with Live(
+        _renderable(first),
+        console=out,
+        auto_refresh=False,
+        screen=False,
+        vertical_overflow="visible",
+    ) as live:
         try:
             while True:
                 time.sleep(interval)
                 with bad_input_exits():
-                    current = load_status(_request(limit, weekly_limit, tz, data_dirs, now))
+                    request = _request(limit, weekly_limit, tz, data_dirs, now)
+                    current, kept = watch_status(request, kept)
                 live.update(_renderable(current), refresh=True)
         except KeyboardInterrupt:
             pass

@@ -82,7 +82,7 @@ def render(args: Sequence[str], raw: bytes, env: Mapping[str, str]) -> str:
     from sessionmd.usage.limits import load_auto, load_derived, record_derived
     from sessionmd.usage.snapshot import load_snapshot, parse_rate_limits, save_snapshot
     from sessionmd.usage.status import StatusSettings, compute_status
-    from sessionmd.usage.status_io import clock, resolve_zone
+    from sessionmd.usage.status_io import LocalZone, clock, resolve_zone
     from sessionmd.usage.status_render import statusline_text
 
     opts = _options(args)
@@ -103,7 +103,8 @@ def render(args: Sequence[str], raw: bytes, env: Mapping[str, str]) -> str:
 
     config = quick_config.load(quick_config.find_root(_cwd(data)), state)
     measure = tuple(config.get("token_measure") or ("input", "output", "cache_creation"))
-    tz = resolve_zone(opts.get("timezone") or config.get("timezone"), env)
+    zone_name = opts.get("timezone") or config.get("timezone")
+    tz = resolve_zone(zone_name, env) if zone_name else LocalZone()
     weekly = config.get("weekly") or {}
 
     from sessionmd.usage.fast import load_recent

@@ -144,7 +144,9 @@ def record_derived(
     }
     if rows and isinstance(rows[-1], dict):
         last = rows[-1]
-        if last.get("resets_at") == row["resets_at"]:
+        last_reset = last.get("resets_at")
+        # the same window: its reset time, give or take Claude Code's rounding
+        if isinstance(last_reset, (int, float)) and abs(last_reset - row["resets_at"]) < 300:
             if (
                 last.get("tokens") == row["tokens"]
                 and last.get("used_percentage") == row["used_percentage"]
@@ -171,6 +173,10 @@ def _percentile(values: Sequence[int], share: float) -> int:
     return round(ordered[low] + (ordered[high] - ordered[low]) * (rank - low))
 
 
+def _hit_limit(block: Block) -> bool:
+    return any(e.limit_reset is not None for e in block.entries)
+
+
 def completed_blocks(blocks: Iterable[Block], now: datetime) -> list[Block]:
     """Past blocks whose 5 hours are over: not gaps, not active, with tokens."""
     return [b for b in blocks if not b.is_gap and b.end <= now and b.tokens.total > 0]
@@ -181,15 +187,22 @@ def auto_limit(
 ) -> Limit | None:
     """The 90th percentile of the user's past full blocks, as claude-monitor's custom plan.
 
-    A "full" block is a completed block whose tokens came within 95 % of a preset's limit
-    (claude-monitor's "hit a limit" rule). With fewer than three of those, every completed
-    block counts instead. None when there is no completed block at all.
+    A "full" block is a completed block in which Claude Code wrote "usage limit reached",
+    or whose tokens came within 95 % of a preset's limit (claude-monitor's "hit a limit"
+    rule). With fewer than three of those, every completed block counts instead. None when
+    there is no completed block at all.
     """
-    totals = [measure_tokens(b.tokens, measure) for b in completed_blocks(blocks, now)]
-    totals = [t for t in totals if t > 0]
+    done = completed_blocks(blocks, now)
+    rows = [(measure_tokens(b.tokens, measure), _hit_limit(b)) for b in done]
+    rows = [(t, hit) for t, hit in rows if t > 0]
+    totals = [t for t, _ in rows]
     if not totals:
         return None
-    full = [t for t in totals if any(t >= q.tokens * FULL_BLOCK_SHARE for q in PRESETS.values())]
+    full = [
+        t
+        for t, hit in rows
+        if hit or any(t >= q.tokens * FULL_BLOCK_SHARE for q in PRESETS.values())
+    ]
     basis, what = (full, "full") if len(full) >= MIN_FULL_BLOCKS else (totals, "completed")
     tokens = _percentile(basis, 0.9)
     return Limit(tokens, "auto", f"auto: p90 of {len(basis)} {what} blocks")
@@ -314,3 +327,33 @@ def resolve_weekly_limit(
     if config_limit is not None:
         return Limit(config_limit, "config", "config")
     return None
+
+
+def known_limit(
+    state_dir: Path,
+    *,
+    config_quota: int | str | None,
+    now: datetime,
+    measure: Sequence[str] = DEFAULT_MEASURE,
+    tz: Any = timezone.utc,
+) -> Limit:
+    """The best 5-hour limit known without reading transcripts, for other streams (the plan
+    compiler's "fits the quota", scheduling): the latest derived limit, else the config's
+    quota, else the auto limit ``status`` saved, else the ``pro`` preset. Raises
+    ``ValueError`` for a bad config quota.
+    """
+    derived = load_derived(state_dir, measure).get("five_hour")
+    saved_auto = load_auto(state_dir, now, measure)
+    if derived is None and isinstance(config_quota, str) and config_quota.strip() == "auto":
+        config_quota = None  # auto needs the transcripts: fall through to the saved one
+    return resolve_limit(
+        explicit=None,
+        official=None,
+        derived=derived,
+        config_quota=config_quota,
+        blocks=(),
+        now=now,
+        measure=measure,
+        tz=tz,
+        auto=saved_auto,
+    )

@@ -38,19 +38,41 @@ def _int(value: Any, low: int, high: int) -> int | None:
     return value
 
 
+def _valid_quota(value: str | int) -> bool:
+    from sessionmd.quota import parse_quota
+
+    if isinstance(value, str) and value.strip().lower() == "auto":
+        return True
+    try:
+        parse_quota(value, "sessionmd.yaml")
+    except ValueError:
+        return False
+    return True
+
+
+def _valid_zone(name: str) -> bool:
+    from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+    try:
+        ZoneInfo(name)
+    except (ZoneInfoNotFoundError, ValueError):
+        return False
+    return True
+
+
 def pick(data: Any) -> dict[str, Any]:
     """The status line's settings from a parsed config mapping; wrong types are dropped."""
     if not isinstance(data, dict):
         return {}
     out: dict[str, Any] = {}
     quota = data.get("quota")
-    if isinstance(quota, (str, int)) and not isinstance(quota, bool):
+    if isinstance(quota, (str, int)) and not isinstance(quota, bool) and _valid_quota(quota):
         out["quota"] = quota
     measure = data.get("token_measure")
     if isinstance(measure, list) and measure and all(k in KINDS for k in measure):
         out["token_measure"] = list(measure)
     tz = data.get("timezone")
-    if isinstance(tz, str):
+    if isinstance(tz, str) and _valid_zone(tz):
         out["timezone"] = tz
     weekly = data.get("weekly")
     if isinstance(weekly, dict):

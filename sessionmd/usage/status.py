@@ -164,6 +164,44 @@ def active_block(blocks: Sequence[Block], now: datetime) -> Block | None:
     return None
 
 
+def history_start(
+    entries: Sequence[UsageEntry], now: datetime, span: timedelta = SEVEN_DAYS
+) -> int:
+    """Index of the first entry the current windows can depend on (entries sorted by time).
+
+    The 7-day window needs the last ``span``; ccusage's blocks make a block's start depend
+    on every block before it back to a pause longer than a block, so the cut is the last
+    such pause at or before ``now - span``. Blocks built from ``entries[i:]`` are then the
+    blocks ccusage builds from everything, from that point on.
+    """
+    if not entries:
+        return 0
+    since = now - span
+    lo, hi = 0, len(entries)
+    while lo < hi:  # first entry at or after ``since``
+        mid = (lo + hi) // 2
+        if entries[mid].timestamp < since:
+            lo = mid + 1
+        else:
+            hi = mid
+    i = min(lo, len(entries) - 1)
+    while i > 0 and entries[i].timestamp - entries[i - 1].timestamp <= FIVE_HOURS:
+        i -= 1
+    return i
+
+
+def limit_hit(entries: Sequence[UsageEntry], now: datetime) -> UsageEntry | None:
+    """The latest "Claude AI usage limit reached|<epoch>" entry whose reset is still ahead.
+
+    Only a reset within 5 hours of the message counts: a later one is a weekly limit.
+    """
+    for e in reversed(entries):
+        reset = e.limit_reset
+        if reset is not None and e.timestamp <= now < reset and reset - e.timestamp <= FIVE_HOURS:
+            return e
+    return None
+
+
 def session_tokens(
     entries: Sequence[UsageEntry], session_id: str, measure: Sequence[str] = DEFAULT_MEASURE
 ) -> int:
@@ -199,9 +237,15 @@ def _window_status(
     limit: Limit | None,
     official: Window | None,
     official_label: str,
+    reached: bool = False,
 ) -> WindowStatus:
-    if official is not None:
-        percent: float | None = official.used_percentage
+    if reached and official is None:
+        # Claude Code wrote "usage limit reached": whatever the limit estimate says, it is 100 %
+        percent: float | None = max(100.0, used * 100.0 / limit.tokens if limit else 100.0)
+        source = "limit reached (transcript)"
+        remaining: int | None = 0
+    elif official is not None:
+        percent = official.used_percentage
         source = official_label
         remaining = (
             None
@@ -270,6 +314,7 @@ def compute_status(
     # -- 5-hour window
     block = active_block(blocks, now)
     official_limit: int | None = None
+    hit: UsageEntry | None = None
     if five is not None:
         official_start = five.start(FIVE_HOURS)
         start: datetime | None = official_start
@@ -289,6 +334,19 @@ def compute_status(
         start, reset_at, reset_source = block.start, block.end, "block end (estimated)"
         window_entries = [e for e in block.entries if e.timestamp <= now]
         used = sum(measure_tokens(e.tokens, measure) for e in window_entries)
+        hit = limit_hit(window_entries, now)
+        if hit is not None and hit.limit_reset is not None:
+            reset_at, reset_source = hit.limit_reset, "limit message (transcript)"
+            at_hit = sum(
+                measure_tokens(e.tokens, measure)
+                for e in window_entries
+                if e.timestamp <= hit.timestamp
+            )
+            if at_hit > 0 and (complete_since is None or complete_since <= block.start):
+                # the tokens used when Claude Code refused more: the limit itself
+                derived_new.append(
+                    Derived("five_hour", at_hit, now, at_hit, 100.0, hit.limit_reset)
+                )
     else:
         start, reset_at, reset_source = None, None, "no active block"
         window_entries, used = [], 0
@@ -305,7 +363,15 @@ def compute_status(
         auto=settings.auto,
     )
     five_status = _window_status(
-        "5-hour", start, reset_at, reset_source, used, limit, five, official_label
+        "5-hour",
+        start,
+        reset_at,
+        reset_source,
+        used,
+        limit,
+        five,
+        official_label,
+        reached=hit is not None,
     )
 
     burn, per_response = _burn(window_entries, now, measure)

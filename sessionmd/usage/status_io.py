@@ -8,16 +8,29 @@ it with real files in a temporary dir.
 from __future__ import annotations
 
 import os
-from collections.abc import Mapping
-from datetime import datetime, timezone, tzinfo
+import time
+from bisect import bisect_left
+from collections.abc import Mapping, Sequence
+from datetime import datetime, timedelta, timezone, tzinfo
 from pathlib import Path
-from typing import NamedTuple
+from typing import Any, NamedTuple
 
 from sessionmd import paths
 from sessionmd.errors import ConfigError
-from sessionmd.usage.limits import load_derived, record_derived, save_auto
-from sessionmd.usage.snapshot import load_snapshot
-from sessionmd.usage.status import Status, StatusSettings, compute_status
+from sessionmd.usage.limits import (
+    AutoSource,
+    Limit,
+    auto_limit,
+    load_auto,
+    load_derived,
+    record_derived,
+    save_auto,
+)
+from sessionmd.usage.models import TokenCounts, UsageEntry
+from sessionmd.usage.snapshot import SEVEN_DAYS, load_snapshot
+from sessionmd.usage.status import Status, StatusSettings, compute_status, history_start
+
+BLOCK_MS = 5 * 3600 * 1000
 
 NOW_ENV = "SESSIONMD_NOW"  # tests and demos: pretend it is this ISO time
 
@@ -40,6 +53,57 @@ def clock(env: Mapping[str, str], override: str | None = None) -> datetime:
     if env.get(NOW_ENV):
         return parse_now(env[NOW_ENV])
     return datetime.now(timezone.utc)
+
+
+class LocalZone(tzinfo):
+    """The system's local time, right for each instant (DST included), from ``time``.
+
+    The status line uses it when no zone is configured: ``zoneinfo`` imports ``sysconfig``,
+    which costs it milliseconds, and it shows clock times only (the zone's abbreviation
+    names them). ``sessionmd status`` names the IANA zone instead (:func:`system_zone`).
+    """
+
+    @staticmethod
+    def _stamps(dt: datetime) -> list[float]:
+        """The instants whose local wall time is ``dt``'s: two in the repeated hour when
+        clocks go back (earlier first), one otherwise (or a best guess in a skipped hour)."""
+        found: list[float] = []
+        for isdst in (1, 0):
+            fields = (dt.year, dt.month, dt.day, dt.hour, dt.minute, dt.second, 0, 0, isdst)
+            stamp = time.mktime(fields)
+            if time.localtime(stamp)[:6] == fields[:6] and stamp not in found:
+                found.append(stamp)
+        if not found:
+            fields = (dt.year, dt.month, dt.day, dt.hour, dt.minute, dt.second, 0, 0, -1)
+            found.append(time.mktime(fields))
+        return sorted(found)
+
+    def _local(self, dt: datetime) -> time.struct_time:
+        stamps = self._stamps(dt)
+        # fold=1: the second of two equal wall times, as fromutc marks it
+        return time.localtime(stamps[-1] if dt.fold else stamps[0])
+
+    def utcoffset(self, dt: datetime | None) -> timedelta:
+        if dt is None:
+            return timedelta(seconds=time.localtime().tm_gmtoff)
+        return timedelta(seconds=self._local(dt).tm_gmtoff)
+
+    def dst(self, dt: datetime | None) -> timedelta:
+        local = time.localtime() if dt is None else self._local(dt)
+        return timedelta(hours=1) if local.tm_isdst > 0 else timedelta(0)
+
+    def tzname(self, dt: datetime | None) -> str:
+        local = time.localtime() if dt is None else self._local(dt)
+        return local.tm_zone
+
+    def fromutc(self, dt: datetime) -> datetime:
+        stamp = dt.replace(tzinfo=timezone.utc).timestamp()
+        local = time.localtime(stamp)
+        wall = dt.replace(tzinfo=None) + timedelta(seconds=local.tm_gmtoff)
+        stamps = self._stamps(wall.replace(microsecond=0))
+        if len(stamps) == 2 and int(stamp) == int(stamps[1]):
+            wall = wall.replace(fold=1)  # the repeated hour when clocks go back
+        return wall.replace(tzinfo=self)
 
 
 def system_zone(env: Mapping[str, str]) -> tzinfo:
@@ -92,13 +156,67 @@ class StatusRequest(NamedTuple):
     home: Path | None = None
 
 
+def rows_history_start(rows: Sequence[Any], now: datetime) -> int:
+    """:func:`sessionmd.usage.status.history_start` on the usage engine's rows (sorted by
+    time, milliseconds first), so only the rows after the cut become objects."""
+    if not rows:
+        return 0
+    since = round((now - SEVEN_DAYS).timestamp() * 1000)
+    i = min(bisect_left(rows, since, key=_row_ms), len(rows) - 1)
+    while i > 0 and rows[i][0] - rows[i - 1][0] <= BLOCK_MS:
+        i -= 1
+    return i
+
+
+def _row_ms(row: Any) -> int:
+    return int(row[0])
+
+
+def entries_from_rows(rows: Sequence[Any]) -> list[UsageEntry]:
+    """Entries from the engine's rows: (ms, input, output, cache creation, cache read,
+    model, session, project, cwd, sidechain, progress, reset ms, key), as documented
+    at ``sessionmd.usage.api.Row``; message ids are not needed here."""
+    utc = timezone.utc
+    return [
+        UsageEntry(
+            timestamp=datetime.fromtimestamp(r[0] / 1000, tz=utc),
+            tokens=TokenCounts(r[1], r[2], r[3], r[4]),
+            session_id=r[6],
+            project=r[7],
+            model=r[5] or None,
+            cwd=r[8] or None,
+            is_sidechain=bool(r[9]),
+            from_progress=bool(r[10]),
+            limit_reset=datetime.fromtimestamp(r[11] / 1000, tz=utc) if r[11] else None,
+        )
+        for r in rows
+    ]
+
+
+class WatchState(NamedTuple):
+    """What ``status --watch`` keeps between refreshes: history that no longer changes."""
+
+    history: list[UsageEntry]  # entries from a chain start at or before a week ago
+    auto: AutoSource  # the auto limit (or how to compute it once) over the whole history
+    roots: int  # transcript folders found (0: the status rests on no data at all)
+
+
 def load_status(req: StatusRequest) -> Status:
     """Read everything ``status`` needs and compute it; save newly derived limits.
 
     Raises ``ConfigError`` for a bad config, zone or limit.
     """
+    return watch_status(req, None)[0]
+
+
+def watch_status(req: StatusRequest, previous: WatchState | None) -> tuple[Status, WatchState]:
+    """``load_status`` for ``--watch``: the first call reads the whole (cached) history, the
+    later ones only the usage engine's recent cache plus appended bytes, on top of the
+    history kept from the first. Raises ``ConfigError`` for a bad config, zone or limit.
+    """
     from sessionmd.config import find_root, load_config
     from sessionmd.usage.api import build_blocks, load_usage
+    from sessionmd.usage.fast import load_recent
 
     root = find_root(req.cwd)
     config = load_config(root)
@@ -106,15 +224,47 @@ def load_status(req: StatusRequest) -> Status:
     tz = resolve_zone(req.timezone or config.timezone, req.env, zone_origin)
     measure = tuple(config.token_measure)
     state = paths.state_dir(req.env)
-    result = load_usage(
-        data_dirs=list(req.data_dirs) or None,
-        env=req.env,
-        cache_dir=paths.cache_dir(req.env),
-        now=req.now,
-        view="blocks",
-        home=req.home,
-    )
-    entries = result.entries
+    data_dirs = list(req.data_dirs) or None
+    if previous is None:
+        result = load_usage(
+            data_dirs=data_dirs,
+            env=req.env,
+            cache_dir=paths.cache_dir(req.env),
+            now=req.now,
+            view="blocks",
+            home=req.home,
+        )
+        rows = result.rows
+        memo: list[Limit | None] = []
+
+        def full_auto() -> Limit | None:
+            """The auto limit over every block: built only when auto is the limit and
+            none was saved in the last day (it needs objects for the whole history)."""
+            if not memo:
+                every = result.entries
+                memo.append(auto_limit(build_blocks(every, req.now), req.now, measure))
+            return memo[0]
+
+        saved = load_auto(state, req.now, measure)
+        auto: AutoSource = saved if saved is not None else full_auto
+        entries = entries_from_rows(rows[rows_history_start(rows, req.now) :])
+        all_blocks = build_blocks(entries, req.now)
+        history = entries
+        roots = len(result.roots)
+    else:
+        recent = load_recent(
+            data_dirs=data_dirs,
+            env=req.env,
+            cache_dir=paths.cache_dir(req.env),
+            now=req.now,
+            home=req.home,
+        )
+        old = [e for e in previous.history if e.timestamp < recent.window_start]
+        entries = old + recent.entries
+        auto = previous.auto
+        roots = previous.roots
+        history = entries[history_start(entries, req.now) :]
+        all_blocks = build_blocks(entries, req.now)
     settings = StatusSettings(
         limit=req.limit,
         quota=config.quota,
@@ -124,11 +274,12 @@ def load_status(req: StatusRequest) -> Status:
         reset_weekday=config.weekly.reset_weekday,
         reset_hour=config.weekly.reset_hour,
         derived=load_derived(state, measure),
+        auto=auto,
     )
     try:
         status = compute_status(
             entries=entries,
-            blocks=build_blocks(entries, req.now),
+            blocks=all_blocks,
             settings=settings,
             snapshot=load_snapshot(state),
             now=req.now,
@@ -140,8 +291,8 @@ def load_status(req: StatusRequest) -> Status:
     try:
         for derived in status.derived:
             record_derived(state, derived, measure)
-        if status.limit.kind == "auto":
+        if status.limit.kind == "auto" and previous is None and saved is None:
             save_auto(state, status.limit, req.now, measure)
     except OSError:
         pass  # a read-only state dir costs the history, not the status
-    return status
+    return status, WatchState(history, auto, roots)

@@ -73,7 +73,9 @@ def render_lines(status: Status) -> list[Line]:
         burn = "no usage in this window yet"
     else:
         burn = f"{status.burn_rate:,.0f} tokens/min"
-    if status.runway_minutes is None:
+    if five.remaining == 0:
+        runway = "none: the limit is reached"
+    elif status.runway_minutes is None:
         runway = "idle (no usage in the last 30 min)" if status.burn_rate == 0 else "unknown"
     else:
         runway = f"~{format_duration(status.runway_minutes)}"
@@ -158,9 +160,12 @@ def statusline_text(
     if colour and not env.get("NO_COLOR"):
         name = f"\x1b[{ANSI.get(name, '0')}m{name}\x1b[0m"
     pct = "?" if five.percent is None else f"{five.percent:.0f}%"
-    mark = "" if status.official else "~"
+    # "~": an estimate; none for Claude Code's own figure or its "limit reached" message
+    mark = "" if status.official or five.percent_source.startswith("limit reached") else "~"
     parts = [f"{name} {mark}{pct}"]
-    if status.runway_past_reset:
+    if five.remaining == 0:
+        parts.append("limit reached")
+    elif status.runway_past_reset:
         parts.append("lasts to reset")
     elif status.runway_minutes is not None:
         parts.append(f"{format_duration(status.runway_minutes)} left")

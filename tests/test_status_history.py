@@ -1,0 +1,105 @@
+"""The history cut that `status --watch` keeps, and the watch refresh on appended lines."""
+
+from __future__ import annotations
+
+import json
+from datetime import datetime, timedelta, timezone
+from pathlib import Path
+from typing import Any
+
+from hypothesis import given, settings
+from hypothesis import strategies as st
+from status_helpers import CORPUS_NOW, cli_env, entry, make_corpus
+
+from sessionmd.usage.api import build_blocks
+from sessionmd.usage.models import Block
+from sessionmd.usage.status import history_start
+from sessionmd.usage.status_io import StatusRequest, parse_now, watch_status
+
+T0 = datetime(2026, 11, 1, tzinfo=timezone.utc)
+
+
+def key(b: Block) -> tuple[object, ...]:
+    return (b.start, b.end, b.is_gap, b.tokens, len(b.entries))
+
+
+def test_history_starts_after_a_pause_longer_than_a_block() -> None:
+    chain = [T0 + timedelta(hours=4 * i) for i in range(12)]  # one chain, 4 h apart
+    later = [chain[-1] + timedelta(hours=6 + i) for i in range(10)]
+    entries = [entry(t, 100) for t in chain + later]
+    now = later[-1] + timedelta(minutes=1)
+    assert history_start(entries, now, timedelta(hours=5)) == 12
+    assert history_start(entries, now, timedelta(days=30)) == 0
+    assert history_start(entries, chain[6], timedelta(hours=1)) == 0  # mid-chain: its start
+    assert history_start([], now) == 0
+
+
+@settings(max_examples=60, deadline=None)
+@given(st.lists(st.integers(min_value=0, max_value=20 * 24 * 60), min_size=1, max_size=80))
+def test_blocks_from_the_cut_are_the_same_blocks(minutes: list[int]) -> None:
+    entries = [entry(T0 + timedelta(minutes=m), 100) for m in sorted(minutes)]
+    now = entries[-1].timestamp + timedelta(minutes=30)
+    everything = build_blocks(entries, now)
+    cut = history_start(entries, now)
+    part = build_blocks(entries[cut:], now)
+    assert [key(b) for b in everything[len(everything) - len(part) :]] == [key(b) for b in part]
+    week_ago = now - timedelta(days=7)
+    assert all(e.timestamp < week_ago for e in entries[:cut])
+
+
+def test_watch_refresh_reads_appended_lines(tmp_path: Path) -> None:
+    corpus = tmp_path / "corpus"
+    make_corpus(corpus)
+    env = cli_env(tmp_path, corpus)
+    req = StatusRequest(cwd=tmp_path, env=env, now=parse_now(CORPUS_NOW), limit="200000")
+    first, kept = watch_status(req, None)
+
+    # Claude Code writes one more response into the live transcript
+    live = max(corpus.glob("projects/*/*.jsonl"), key=lambda p: p.stat().st_mtime_ns)
+    template: dict[str, Any] = next(
+        json.loads(raw)
+        for raw in reversed(live.read_bytes().splitlines())
+        if raw.startswith(b"{") and b'"type":"assistant"' in raw
+    )
+    template["timestamp"] = "2026-11-21T23:54:00.000Z"
+    template["requestId"] = "req_watch_test"
+    template["message"]["id"] = "msg_watch_test"
+    template["message"]["usage"] = {
+        "input_tokens": 100,
+        "output_tokens": 900,
+        "cache_creation_input_tokens": 4000,
+        "cache_read_input_tokens": 50_000,
+    }
+    with live.open("a") as handle:
+        handle.write(json.dumps(template, separators=(",", ":")) + "\n")
+
+    second, kept = watch_status(req, kept)
+    assert second.five_hour.used == first.five_hour.used + 5000
+    assert second.weekly.used == first.weekly.used + 5000
+    assert second.limit == first.limit
+    # and a full read agrees
+    full, _ = watch_status(req, None)
+    assert full.five_hour.used == second.five_hour.used
+    assert full.weekly.used == second.weekly.used
+
+
+def test_rows_and_entries_agree(tmp_path: Path) -> None:
+    from sessionmd import paths
+    from sessionmd.usage.api import load_usage
+    from sessionmd.usage.status_io import entries_from_rows, rows_history_start
+
+    corpus = tmp_path / "corpus"
+    make_corpus(corpus, "--api-error-rate", "1")  # every session hits the limit once
+    env = cli_env(tmp_path, corpus)
+    now = parse_now(CORPUS_NOW)
+    result = load_usage(env=env, cache_dir=paths.cache_dir(env), now=now, view="blocks")
+    fields = ("timestamp", "tokens", "session_id", "project", "model", "limit_reset")
+
+    def pick(e: Any) -> tuple[object, ...]:
+        return tuple(getattr(e, f) for f in fields)
+
+    assert [pick(e) for e in entries_from_rows(result.rows)] == [pick(e) for e in result.entries]
+    assert any(e.limit_reset is not None for e in result.entries)  # the corpus has some
+    for days in (0, 1, 2, 3):
+        later = now + timedelta(days=days)
+        assert rows_history_start(result.rows, later) == history_start(result.entries, later)
