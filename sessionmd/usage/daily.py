@@ -9,7 +9,7 @@ from __future__ import annotations
 from datetime import date, tzinfo
 
 from sessionmd.usage.api import UsageResult
-from sessionmd.usage.report import Tally, day_of, project_matcher, totals_json
+from sessionmd.usage.report import Tally, selected_winners, totals_json
 
 
 def daily(
@@ -20,20 +20,9 @@ def daily(
     project: str | None = None,
 ) -> dict[str, Tally]:
     """Tallies keyed by ``YYYY-MM-DD`` in ``tz``, oldest first."""
-    day = day_of(tz)
-    lo = since.isoformat() if since else ""
-    hi = until.isoformat() if until else "9999"
-    match = project_matcher(project)
-    files = result.state.files
     models = result.state.models
-    keep = [match(f.project) for f in files]
     days: dict[str, Tally] = {}
-    for _key, v, _progress in result.winners():
-        if not keep[v[7]]:
-            continue
-        d = day(v[0])
-        if d < lo or d > hi:
-            continue
+    for d, v in selected_winners(result, tz, since, until, project):
         t = days.get(d)
         if t is None:
             t = days[d] = Tally()

@@ -7,12 +7,16 @@ Reports aggregate the engine's packed winners directly (``UsageResult.winners()`
 from __future__ import annotations
 
 import re
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from datetime import date, datetime, timezone, tzinfo
+from typing import TYPE_CHECKING, Any
 
 from sessionmd.errors import UsageError
 from sessionmd.usage import pricing
+
+if TYPE_CHECKING:
+    from sessionmd.usage.api import UsageResult
 
 SYNTHETIC = "<synthetic>"  # Claude Code's model name on API-error lines
 _QUARTER_MS = 900_000
@@ -153,3 +157,28 @@ def project_matcher(project: str | None) -> Callable[[str], bool]:
         return name in (project, encoded) or project in name
 
     return match
+
+
+def selected_winners(
+    result: UsageResult,
+    tz: tzinfo,
+    since: date | None,
+    until: date | None,
+    project: str | None,
+) -> Iterator[tuple[str, Any]]:
+    """(day in ``tz``, winning record) for every winner in the project and date range.
+
+    The one filter the daily and session views share, so ``--since/--until/--project`` mean
+    the same thing in both.
+    """
+    day = day_of(tz)
+    lo = since.isoformat() if since else ""
+    hi = until.isoformat() if until else "9999"
+    match = project_matcher(project)
+    keep = [match(f.project) for f in result.state.files]
+    for _key, v, _progress in result.winners():
+        if not keep[v[7]]:
+            continue
+        d = day(v[0])
+        if lo <= d <= hi:
+            yield d, v

@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from datetime import date, tzinfo
 
 from sessionmd.usage.api import UsageResult
-from sessionmd.usage.report import Tally, day_of, iso_ms, project_matcher, totals_json
+from sessionmd.usage.report import Tally, iso_ms, selected_winners, totals_json
 
 
 @dataclass(slots=True)
@@ -29,21 +29,10 @@ def sessions(
     project: str | None = None,
 ) -> list[SessionRow]:
     """One row per session with usage, costliest first (ccusage's order)."""
-    day = day_of(tz)
-    lo = since.isoformat() if since else ""
-    hi = until.isoformat() if until else "9999"
-    match = project_matcher(project)
     files = result.state.files
     models = result.state.models
-    keep = [match(f.project) for f in files]
     rows: dict[str, SessionRow] = {}
-    for _key, v, _progress in result.winners():
-        if not keep[v[7]]:
-            continue
-        if since or until:
-            d = day(v[0])
-            if d < lo or d > hi:
-                continue
+    for _d, v in selected_winners(result, tz, since, until, project):
         f = files[v[7]]
         row = rows.get(f.session)
         if row is None:
