@@ -8,15 +8,18 @@ from __future__ import annotations
 
 import json
 import os
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from datetime import date, datetime, timezone, tzinfo
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar
 
 import click
 
 from sessionmd.cli.options import bad_input_exits, console, json_option
 from sessionmd.errors import UsageError
+
+if TYPE_CHECKING:
+    from sessionmd.usage.report import Tally
 
 F = TypeVar("F", bound=Callable[..., Any])
 
@@ -158,6 +161,24 @@ def _fmt(n: int) -> str:
     return f"{n:,}"
 
 
+def _cells(label: str, models: str, counts: Sequence[int], cost: float) -> list[str]:
+    """One table row: label, models, the four token kinds and their total, cost."""
+    return [label, models, *(_fmt(n) for n in counts), f"${cost:,.2f}"]
+
+
+def _tally_cells(label: str, t: Tally) -> list[str]:
+    counts = (t.input, t.output, t.cache_creation, t.cache_read, t.total)
+    return _cells(label, _short(t.models_used()), counts, t.cost)
+
+
+def _total_cells(tallies: list[Tally]) -> list[str]:
+    from sessionmd.usage.report import totals_json
+
+    tot: Any = totals_json(tallies)
+    kinds = ("inputTokens", "outputTokens", "cacheCreationTokens", "cacheReadTokens", "totalTokens")
+    return _cells("Total", "", [tot[k] for k in kinds], tot["totalCost"])
+
+
 def _table(title: str, first: str, rows: list[list[str]], total: list[str]) -> None:
     from rich.table import Table
 
@@ -224,32 +245,8 @@ def daily(
     if as_json:
         _print_json(daily_json(days))
         return
-    from sessionmd.usage.report import totals_json
-
-    rows = [
-        [
-            d,
-            _short(t.models_used()),
-            _fmt(t.input),
-            _fmt(t.output),
-            _fmt(t.cache_creation),
-            _fmt(t.cache_read),
-            _fmt(t.total),
-            f"${t.cost:,.2f}",
-        ]
-        for d, t in days.items()
-    ]
-    tot: Any = totals_json(list(days.values()))
-    total = [
-        "Total",
-        "",
-        _fmt(tot["inputTokens"]),
-        _fmt(tot["outputTokens"]),
-        _fmt(tot["cacheCreationTokens"]),
-        _fmt(tot["cacheReadTokens"]),
-        _fmt(tot["totalTokens"]),
-        f"${tot['totalCost']:,.2f}",
-    ]
+    rows = [_tally_cells(d, t) for d, t in days.items()]
+    total = _total_cells(list(days.values()))
     _table(f"Claude Code usage per day ({zone_label(run.tz)})", "Date", rows, total)
 
 
@@ -282,33 +279,15 @@ def sessions(
     if as_json:
         _print_json(sessions_json(rows))
         return
-    from sessionmd.usage.report import totals_json
-
     table = [
-        [
+        _tally_cells(
             f"{r.session_id}\n{r.project}\n"
             + datetime.fromtimestamp(r.tally.last_ms / 1000, run.tz).strftime("%Y-%m-%d %H:%M"),
-            _short(r.tally.models_used()),
-            _fmt(r.tally.input),
-            _fmt(r.tally.output),
-            _fmt(r.tally.cache_creation),
-            _fmt(r.tally.cache_read),
-            _fmt(r.tally.total),
-            f"${r.tally.cost:,.2f}",
-        ]
+            r.tally,
+        )
         for r in rows
     ]
-    tot: Any = totals_json([r.tally for r in rows])
-    total = [
-        "Total",
-        "",
-        _fmt(tot["inputTokens"]),
-        _fmt(tot["outputTokens"]),
-        _fmt(tot["cacheCreationTokens"]),
-        _fmt(tot["cacheReadTokens"]),
-        _fmt(tot["totalTokens"]),
-        f"${tot['totalCost']:,.2f}",
-    ]
+    total = _total_cells([r.tally for r in rows])
     _table(
         f"Claude Code usage per session (last activity in {zone_label(run.tz)})",
         "Session / project / last activity",
@@ -370,27 +349,10 @@ def blocks(
             rows.append([label, "", "", "", "", "", "", ""])
             continue
         label = start + (" ACTIVE" if b.is_active else "")
-        t = b.tokens
-        rows.append(
-            [
-                label,
-                _short(b.models),
-                _fmt(t[0]),
-                _fmt(t[1]),
-                _fmt(t[2]),
-                _fmt(t[3]),
-                _fmt(b.total),
-                f"${b.cost:,.2f}",
-            ]
-        )
+        rows.append(_cells(label, _short(b.models), [*b.tokens[:4], b.total], b.cost))
     real = [b for b in found if not b.is_gap]
-    total = [
-        "Total",
-        "",
-        *(_fmt(sum(b.tokens[n] for b in real)) for n in range(4)),
-        _fmt(sum(b.total for b in real)),
-        f"${sum(b.cost for b in real):,.2f}",
-    ]
+    sums = [sum(b.tokens[n] for b in real) for n in range(4)]
+    total = _cells("Total", "", [*sums, sum(b.total for b in real)], sum(b.cost for b in real))
     _table(
         f"Claude Code 5-hour blocks (start times in {zone_label(tz)})", "Block start", rows, total
     )
