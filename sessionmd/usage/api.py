@@ -12,7 +12,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta, timezone
+from datetime import datetime
 from pathlib import Path
 from typing import Literal
 
@@ -22,10 +22,16 @@ from sessionmd.usage.discover import Discovery, discover
 from sessionmd.usage.engine import ScanStats, update
 from sessionmd.usage.models import Block, TokenCounts, UsageEntry
 from sessionmd.usage.scan import Problem, ts_of
+from sessionmd.usage.timeline import (
+    HOUR_MS,
+    active_block,
+    build_blocks,
+    from_ms,
+    latest_block_start,
+    to_ms,
+)
 
 View = Literal["daily", "blocks", "sessions"]
-HOUR_MS = 3_600_000
-UTC = timezone.utc
 
 # A row: the winning copy of one message, flat, for fast aggregation.
 # (ts_ms, input, output, cache_creation, cache_read, model, session, project, cwd,
@@ -51,14 +57,6 @@ def measure(tokens: TokenCounts, kinds: Sequence[str]) -> int:
         else:
             raise ValueError(f"unknown token kind {kind!r}")
     return total
-
-
-def from_ms(ms: int) -> datetime:
-    return datetime.fromtimestamp(ms / 1000, tz=UTC)
-
-
-def to_ms(dt: datetime) -> int:
-    return round(dt.timestamp() * 1000)
 
 
 def _entry(row: Row) -> UsageEntry:
@@ -243,23 +241,6 @@ def recent_winners(state: State, now_ms: int, hours: float = 5) -> tuple[int, di
     return chain, {k: v for k, v in main.items() if ts_of(v) >= chain}
 
 
-def latest_block_start(stamps: Sequence[int], hours: float = 5) -> int:
-    """The first entry of the latest block, from sorted timestamps (ccusage's block rule).
-
-    The first stamp must be the first entry of a block (any entry after a pause longer than
-    a block, or the first entry ever, or the first entry of a block found earlier).
-    """
-    dur = int(hours * HOUR_MS)
-    anchor = start = last = stamps[0]
-    start -= start % HOUR_MS
-    for ts in stamps:
-        if ts - start > dur or ts - last > dur:
-            start = ts - ts % HOUR_MS
-            anchor = ts
-        last = ts
-    return anchor
-
-
 def block_winners(
     state: State, hours: float = 5, since: int | None = None
 ) -> tuple[int, dict[str, bytes]]:
@@ -278,69 +259,6 @@ def block_winners(
     return anchor, {k: v for k, v in main.items() if ts_of(v) >= keep}
 
 
-def build_blocks(
-    entries: Sequence[UsageEntry], now: datetime, session_hours: float = 5
-) -> list[Block]:
-    """ccusage's 5-hour blocks, gap blocks included, sorted by start.
-
-    A block starts at its first entry's time floored to the UTC hour and lasts
-    ``session_hours``; an entry more than that after the block's start or after the previous
-    entry starts a new block; the pause between two blocks becomes a gap block from the last
-    entry + ``session_hours`` to the next entry. A block is active when ``now`` is before its
-    end and less than ``session_hours`` after its last entry.
-    """
-    dur = timedelta(hours=session_hours)
-    ordered = sorted(entries, key=lambda e: e.timestamp)
-    blocks: list[Block] = []
-    cur: list[UsageEntry] = []
-    start: datetime | None = None
-
-    def close(begin: datetime, items: list[UsageEntry]) -> Block:
-        tokens = TokenCounts()
-        models: list[str] = []
-        for e in items:
-            tokens = tokens + e.tokens
-            if e.model and e.model != "<synthetic>" and e.model not in models:
-                models.append(e.model)
-        last = items[-1].timestamp
-        end = begin + dur
-        return Block(
-            start=begin,
-            end=end,
-            actual_end=last,
-            is_active=(now - last) < dur and now < end,
-            is_gap=False,
-            entries=items,
-            tokens=tokens,
-            models=models,
-        )
-
-    for e in ordered:
-        ts = e.timestamp.astimezone(UTC)
-        if start is None:
-            start = ts.replace(minute=0, second=0, microsecond=0)
-        else:
-            last = cur[-1].timestamp
-            if ts - start > dur or ts - last > dur:
-                blocks.append(close(start, cur))
-                if ts - last > dur:
-                    blocks.append(Block(last + dur, ts, None, False, True))
-                start = ts.replace(minute=0, second=0, microsecond=0)
-                cur = []
-        cur.append(e)
-    if cur and start is not None:
-        blocks.append(close(start, cur))
-    blocks.sort(key=lambda b: b.start)
-    return blocks
-
-
-def active_block(blocks: Sequence[Block]) -> Block | None:
-    for b in reversed(blocks):
-        if b.is_active:
-            return b
-    return None
-
-
 __all__ = [
     "Block",
     "Row",
@@ -350,6 +268,9 @@ __all__ = [
     "View",
     "active_block",
     "build_blocks",
+    "from_ms",
+    "latest_block_start",
     "load_usage",
     "measure",
+    "to_ms",
 ]

@@ -14,10 +14,11 @@ from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta, tzinfo
 
 from sessionmd.usage import pricing
-from sessionmd.usage.api import HOUR_MS, UTC, UsageResult, from_ms, to_ms
+from sessionmd.usage.api import UsageResult
 from sessionmd.usage.dedupe import unpack
 from sessionmd.usage.models import Block, TokenCounts
 from sessionmd.usage.report import SYNTHETIC, day_of, iso_ms, project_matcher
+from sessionmd.usage.timeline import HOUR_MS, UTC, from_ms, to_ms
 
 
 @dataclass(slots=True)
