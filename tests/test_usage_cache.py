@@ -6,7 +6,6 @@ import json
 import multiprocessing
 import os
 import shutil
-from datetime import datetime, timedelta, timezone
 from pathlib import Path
 from typing import Any
 
@@ -15,7 +14,6 @@ from usage_support import NOW_DT, assistant_line, generate, write_session
 
 from sessionmd.usage import cache as cache_mod
 from sessionmd.usage.api import load_usage
-from sessionmd.usage.fast import load_recent
 
 
 def _load(root: Path, cache: Path | None, view: str = "daily") -> Any:
@@ -138,8 +136,6 @@ def test_corrupt_cache_is_rebuilt(corpus: Path, tmp_path: Path, damage: Any) -> 
     again = _load(corpus, cache)
     assert again.stats.rebuilt
     assert _totals(again) == _totals(cold)
-    recent = load_recent(data_dirs=[corpus], env={}, cache_dir=cache, now=NOW_DT)
-    assert recent.entries
 
 
 def test_cache_pointing_outside_its_tables_is_rejected(corpus: Path, tmp_path: Path) -> None:
@@ -158,16 +154,12 @@ def test_cache_pointing_outside_its_tables_is_rejected(corpus: Path, tmp_path: P
 def test_caches_of_older_versions_are_removed(corpus: Path, tmp_path: Path) -> None:
     cache = tmp_path / "cache"
     cache.mkdir()
-    for name in ("usage-v1-abc.msgpack", "recent-v4-abc.bin", "block-v2-abc.bin", "notes.txt"):
+    old = ("usage-v1-abc.msgpack", "recent-v4-abc.bin", "block-v5-abc.bin", "recent-v5-x.bin")
+    for name in (*old, "notes.txt"):
         (cache / name).write_bytes(b"old")
     _load(corpus, cache)
     names = sorted("-".join(p.name.split("-")[:2]) for p in cache.iterdir())
-    assert names == [
-        f"block-v{cache_mod.VERSION}",
-        "notes.txt",
-        f"recent-v{cache_mod.VERSION}",
-        f"usage-v{cache_mod.VERSION}",
-    ]
+    assert names == ["notes.txt", f"usage-v{cache_mod.VERSION}"]
 
 
 def test_deleting_the_cache_is_safe(corpus: Path, tmp_path: Path) -> None:
@@ -191,140 +183,3 @@ def test_two_processes_at_once(corpus: Path, tmp_path: Path) -> None:
     assert all(r == expected for r in results)
     assert not [p for p in cache.iterdir() if p.suffix == ".tmp"]
     assert _totals(_load(corpus, cache)) == expected
-
-
-def test_status_fast_path_sees_appended_lines(tmp_path: Path) -> None:
-    root, cache = tmp_path / "claude", tmp_path / "cache"
-    path = write_session(
-        root,
-        "p",
-        "s",
-        [
-            assistant_line(ts="2026-01-10T01:00:00.000Z", mid="old", out=3),
-            assistant_line(ts="2026-01-10T20:10:00.000Z", mid="m1", out=10),
-        ],
-    )
-    now = datetime(2026, 1, 10, 21, 0, tzinfo=timezone.utc)
-    first = load_recent(data_dirs=[root], env={}, cache_dir=cache, now=now)
-    assert first.path == "full"
-    assert first.active is not None and first.active.tokens.output == 10
-    with path.open("a", encoding="utf-8") as fh:
-        fh.write(assistant_line(ts="2026-01-10T20:20:00.000Z", mid="m1", out=40) + "\n")
-        fh.write(assistant_line(ts="2026-01-10T20:30:00.000Z", mid="m2", out=5) + "\n")
-    second = load_recent(data_dirs=[root], env={}, cache_dir=cache, now=now)
-    assert second.path == "recent-cache"
-    assert 0 < second.stats.bytes_read < path.stat().st_size
-    assert second.active is not None
-    assert second.active.start == datetime(2026, 1, 10, 20, tzinfo=timezone.utc)
-    assert second.active.tokens.output == 45  # the larger copy of m1 replaced the first
-    full = load_usage(data_dirs=[root], env={}, cache_dir=None, now=now, view="blocks")
-    assert sum(e.tokens.output for e in full.entries if e.timestamp >= second.window_start) == 45
-
-
-def test_status_fast_path_stats_idle_files_once_a_minute(tmp_path: Path) -> None:
-    """Between full checks only recently active transcripts are stat'ed (speed)."""
-    root, cache = tmp_path / "claude", tmp_path / "cache"
-    hot = write_session(root, "p", "hot", [assistant_line(ts="2026-01-10T20:10:00.000Z", mid="h1")])
-    idle = write_session(
-        root, "p", "idle", [assistant_line(ts="2026-01-09T08:00:00.000Z", mid="i1")]
-    )
-    long_ago = datetime(2026, 1, 9, 8, tzinfo=timezone.utc).timestamp()
-    os.utime(idle, (long_ago, long_ago))
-    now = datetime(2026, 1, 10, 21, 0, tzinfo=timezone.utc)
-    assert load_recent(data_dirs=[root], env={}, cache_dir=cache, now=now).path == "full"
-    with idle.open("a", encoding="utf-8") as fh:
-        fh.write(assistant_line(ts="2026-01-10T20:30:00.000Z", mid="i2", out=7) + "\n")
-    with hot.open("a", encoding="utf-8") as fh:
-        fh.write(assistant_line(ts="2026-01-10T20:20:00.000Z", mid="h2", out=5) + "\n")
-    soon = load_recent(data_dirs=[root], env={}, cache_dir=cache, now=now + timedelta(seconds=10))
-    assert soon.path == "recent-cache"
-    assert sorted(e.message_id or "" for e in soon.entries) == ["h1", "h2"]
-    later = load_recent(data_dirs=[root], env={}, cache_dir=cache, now=now + timedelta(seconds=70))
-    assert later.path == "recent-cache"
-    assert sorted(e.message_id or "" for e in later.entries) == ["h1", "h2", "i2"]
-
-
-def test_recent_window_is_the_current_chain_cut_at_eight_days(tmp_path: Path) -> None:
-    from sessionmd.usage.api import HISTORY_MS, recent_winners
-
-    root = tmp_path / "claude"
-    t0 = datetime(2026, 1, 1, tzinfo=timezone.utc)
-    stamps = [t0 + timedelta(hours=h) for h in (0, 1, 8, 9, 12)]  # a 7-hour pause after 1h
-    lines = [
-        assistant_line(ts=t.strftime("%Y-%m-%dT%H:%M:%S.000Z"), mid=f"m{n}", rid=f"r{n}")
-        for n, t in enumerate(stamps)
-    ]
-    write_session(root, "p", "s", lines)
-    state = _load(root, None, "blocks").state
-    start, winners = recent_winners(state, 0)
-    assert start == int(stamps[2].timestamp() * 1000)
-    assert sorted(k.split("\x00")[0] for k in winners) == ["m2", "m3", "m4"]
-    # Hourly use for 20 days: no pause, so the chain is cut 8 days before the last entry.
-    busy = tmp_path / "busy"
-    hourly = [t0 + timedelta(hours=h) for h in range(20 * 24)]
-    write_session(
-        busy,
-        "p",
-        "s",
-        [
-            assistant_line(ts=t.strftime("%Y-%m-%dT%H:%M:%S.000Z"), mid=f"b{n}", rid=f"r{n}")
-            for n, t in enumerate(hourly)
-        ],
-    )
-    start, winners = recent_winners(_load(busy, None, "blocks").state, 0)
-    last = int(hourly[-1].timestamp() * 1000)
-    assert last - HISTORY_MS <= start < last - HISTORY_MS + 3_600_000
-    assert len(winners) == 8 * 24 + 1
-
-
-def test_block_scope_returns_the_same_latest_block_from_fewer_entries(tmp_path: Path) -> None:
-    root, cache = tmp_path / "claude", tmp_path / "cache"
-    t0 = datetime(2026, 1, 1, tzinfo=timezone.utc)
-    hourly = [t0 + timedelta(minutes=50 * n) for n in range(60)]  # never a 5-hour pause
-    write_session(
-        root,
-        "p",
-        "s",
-        [
-            assistant_line(ts=t.strftime("%Y-%m-%dT%H:%M:%S.000Z"), mid=f"m{n}", rid=f"r{n}")
-            for n, t in enumerate(hourly)
-        ],
-    )
-    now = hourly[-1] + timedelta(minutes=10)
-    chain = load_recent(data_dirs=[root], env={}, cache_dir=cache, now=now)
-    block = load_recent(data_dirs=[root], env={}, cache_dir=cache, now=now, scope="block")
-    assert len(chain.entries) == 60
-    assert chain.active is not None and block.active is not None
-    assert (block.active.start, block.active.tokens) == (chain.active.start, chain.active.tokens)
-    assert block.entries == chain.active.entries
-    assert block.window_start == chain.active.entries[0].timestamp
-
-
-def test_block_scope_follows_appends_into_a_new_block(tmp_path: Path) -> None:
-    root, cache = tmp_path / "claude", tmp_path / "cache"
-    t0 = datetime(2026, 1, 1, tzinfo=timezone.utc)
-    stamps = [t0 + timedelta(minutes=50 * n) for n in range(30)]
-
-    def line(t: datetime, n: int, out: int = 1) -> str:
-        return assistant_line(
-            ts=t.strftime("%Y-%m-%dT%H:%M:%S.000Z"), mid=f"m{n}", rid=f"r{n}", out=out
-        )
-
-    path = write_session(root, "p", "s", [line(t, n) for n, t in enumerate(stamps)])
-    now = stamps[-1] + timedelta(minutes=5)
-    load_recent(data_dirs=[root], env={}, cache_dir=cache, now=now, scope="block")
-    later = [stamps[-1] + timedelta(minutes=m) for m in (20, 240, 290, 330)]
-    with path.open("a", encoding="utf-8") as fh:
-        for n, t in enumerate(later, start=100):
-            fh.write(line(t, n, out=n) + "\n")
-        fh.write(line(stamps[-1], 29, out=500) + "\n")  # a larger copy of the last old message
-    now = later[-1] + timedelta(minutes=1)
-    block = load_recent(data_dirs=[root], env={}, cache_dir=cache, now=now, scope="block")
-    assert block.path == "recent-cache"
-    full = load_usage(data_dirs=[root], env={}, cache_dir=None, now=now, view="blocks")
-    from sessionmd.usage.api import active_block, build_blocks
-
-    expected = active_block(build_blocks(full.entries, now))
-    assert expected is not None and block.active is not None
-    assert (block.active.start, block.active.tokens) == (expected.start, expected.tokens)
-    assert block.active.entries == expected.entries

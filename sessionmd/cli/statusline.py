@@ -21,7 +21,7 @@ import json
 import os
 import sys
 from collections.abc import Mapping, Sequence
-from datetime import datetime, timedelta
+from datetime import datetime
 from pathlib import Path
 from typing import IO, Any
 
@@ -107,14 +107,14 @@ def render(args: Sequence[str], raw: bytes, env: Mapping[str, str]) -> str:
     tz = resolve_zone(zone_name, env) if zone_name else LocalZone()
     weekly = config.get("weekly") or {}
 
-    from sessionmd.usage.fast import load_recent
+    from sessionmd.usage.limits import measure_tokens
+    from sessionmd.usage.live import load_live
     from sessionmd.usage.status import session_tokens
 
     data_dir = opts.get("data-dir")
     data_dirs = [Path(data_dir)] if data_dir else None
-    # The current chain of blocks only, from the small cache plus appended bytes.
-    recent = load_recent(data_dirs=data_dirs, env=env, cache_dir=paths.cache_dir(env), now=now)
-    entries = recent.entries
+    # The latest block's messages and the sums before them: the live state plus appended bytes.
+    live = load_live(data_dirs=data_dirs, env=env, cache_dir=paths.cache_dir(env), now=now)
     settings = StatusSettings(
         limit=opts.get("limit"),
         quota=config.get("quota"),
@@ -127,21 +127,24 @@ def render(args: Sequence[str], raw: bytes, env: Mapping[str, str]) -> str:
         or (lambda: _full_auto(data_dirs, env, now, measure, state)),
     )
     status = compute_status(
-        entries=entries,
-        blocks=recent.blocks,
+        entries=live.entries,
+        blocks=live.blocks,
         settings=settings,
         snapshot=snapshot,
         now=now,
         tz=tz,
-        # A chain starts after a pause longer than a block: nothing in the 5 hours before it.
-        complete_since=recent.window_start - timedelta(hours=5),
+        history=live.history,
     )
     for derived in status.derived:
         try:
             record_derived(state, derived, measure)
         except OSError:
             break
-    tokens = None if session_id is None else session_tokens(entries, session_id, measure)
+    tokens = None
+    if session_id is not None:
+        tokens = session_tokens(live.entries, session_id, measure) + measure_tokens(
+            live.history.session(session_id), measure
+        )
     colour = "no-color" not in opts
     return statusline_text(status, tokens, env, colour=colour)
 

@@ -21,9 +21,8 @@ from sessionmd.usage.dedupe import State
 from sessionmd.usage.discover import Discovery, discover
 from sessionmd.usage.engine import ScanStats, update
 from sessionmd.usage.models import Block, TokenCounts, UsageEntry
-from sessionmd.usage.scan import Problem, ts_of
+from sessionmd.usage.scan import Problem
 from sessionmd.usage.timeline import (
-    HOUR_MS,
     active_block,
     build_blocks,
     from_ms,
@@ -95,6 +94,7 @@ class UsageResult:
     stats: ScanStats
     roots: list[Path]
     state: State = field(repr=False)
+    dirs: list[tuple[str, int]] = field(default_factory=list, repr=False)  # folders, mtimes
     _rows: list[Row] | None = field(default=None, repr=False)
     _entries: list[UsageEntry] | None = field(default=None, repr=False)
 
@@ -160,11 +160,11 @@ def _load(
 ) -> tuple[State, ScanStats, Discovery]:
     found = discover(data_dirs, env, home)
     roots = [str(r) for r in found.roots]
-    full_path = recent_path = block_path = None
+    full_path = None
     state: State | None = None
     reason = ""
     if cache_dir is not None:
-        full_path, recent_path, block_path = cache_mod.cache_paths(cache_dir, roots)
+        full_path = cache_mod.cache_path(cache_dir, roots)
         if full_path.exists():
             loaded = cache_mod.read(full_path, roots)
             if loaded is None:
@@ -178,19 +178,8 @@ def _load(
         reason = "no cache"
     state, stats = update(state or State(), found, to_ms(now), processes)
     stats.rebuilt = stats.rebuilt or reason
-    if (
-        full_path is not None
-        and recent_path is not None
-        and block_path is not None
-        and (
-            stats.files_read or stats.rebuilt or not recent_path.exists() or not block_path.exists()
-        )
-    ):
+    if full_path is not None and (stats.files_read or stats.rebuilt):
         cache_mod.save(full_path, state, roots, dirs=found.dirs)
-        start, recent = recent_winners(state, to_ms(now))
-        cache_mod.save(recent_path, state, roots, start, recent, found.dirs, to_ms(now))
-        start, recent = block_winners(state)
-        cache_mod.save(block_path, state, roots, start, recent, found.dirs, to_ms(now))
     stats.problems.extend(Problem(p, ln, why) for p, ln, why in state.problems)
     return state, stats, found
 
@@ -212,51 +201,7 @@ def load_usage(
     writes no cache. ``now`` decides which timestamps count as in the future (clock skew).
     """
     state, stats, found = _load(data_dirs, env, cache_dir, now, home, processes)
-    return UsageResult(view, stats.problems, stats, list(found.roots), state)
-
-
-HISTORY_MS = 8 * 24 * HOUR_MS  # the recent cache reaches back at most this far
-
-
-def recent_winners(state: State, now_ms: int, hours: float = 5) -> tuple[int, dict[str, bytes]]:
-    """The start of the current chain of blocks, and the (blocks-view) winners since then.
-
-    A chain starts after a pause longer than a block, so no entry before it can change the
-    active block, and nothing lies in the ``hours`` before its start: the status line relies
-    on both. Continuous use (no such pause) would make the chain the whole history, so it is
-    cut to start within the last 8 days; every window the status line looks at (5-hour
-    block, 7-day week) then still lies after the cut, where the entries are complete.
-    """
-    del now_ms  # the chain is found from the data; ``now`` only decides isActive
-    dur = int(hours * HOUR_MS)
-    main = state.main
-    stamps = sorted(ts_of(v) for v in main.values())
-    if not stamps:
-        return 0, {}
-    floor = stamps[-1] - HISTORY_MS
-    start = len(stamps) - 1
-    while start > 0 and stamps[start] - stamps[start - 1] <= dur and stamps[start - 1] >= floor:
-        start -= 1
-    chain = stamps[start]
-    return chain, {k: v for k, v in main.items() if ts_of(v) >= chain}
-
-
-def block_winners(
-    state: State, hours: float = 5, since: int | None = None
-) -> tuple[int, dict[str, bytes]]:
-    """The first entry of the latest block, and the winners from one block before it.
-
-    ``since``: a block's first entry known to lie at or before the latest block (the last
-    anchor), so only later stamps are walked. The extra block of winners kept before the
-    anchor lets late copies of a message there still deduplicate.
-    """
-    main = state.main
-    stamps = sorted(t for t in (ts_of(v) for v in main.values()) if since is None or t >= since)
-    if not stamps:
-        return since or 0, dict(main)
-    anchor = latest_block_start(stamps, hours)
-    keep = anchor - int(hours * HOUR_MS)
-    return anchor, {k: v for k, v in main.items() if ts_of(v) >= keep}
+    return UsageResult(view, stats.problems, stats, list(found.roots), state, found.dirs)
 
 
 __all__ = [

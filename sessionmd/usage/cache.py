@@ -61,20 +61,17 @@ _header = msgspec.msgpack.Decoder(_Header)
 _keys = msgspec.msgpack.Decoder(list[str])
 
 
-def cache_paths(cache_dir: Path, roots: Sequence[str]) -> tuple[Path, Path, Path]:
-    """The full cache, and the recent caches (chain scope, block scope) for these roots."""
-    import hashlib  # here: the status line imports this module and rarely needs it twice
+def cache_path(cache_dir: Path, roots: Sequence[str]) -> Path:
+    """The full cache for these roots (the status line keeps its own: ``live.live_path``)."""
+    import hashlib
 
     digest = hashlib.sha1("\0".join(roots).encode()).hexdigest()[:12]
-    return (
-        cache_dir / f"usage-v{VERSION}-{digest}.bin",
-        cache_dir / f"recent-v{VERSION}-{digest}.bin",
-        cache_dir / f"block-v{VERSION}-{digest}.bin",
-    )
+    return cache_dir / f"usage-v{VERSION}-{digest}.bin"
 
 
 def prune(cache_dir: Path) -> int:
-    """Delete this module's cache files of other versions (they are never read again)."""
+    """Delete cache files of other versions, and the recent/block files of versions up to 5
+    (the status line's live state replaced them): they are never read again."""
     gone = 0
     try:
         names = os.listdir(cache_dir)
@@ -83,7 +80,9 @@ def prune(cache_dir: Path) -> int:
     for name in names:
         kind, _, rest = name.partition("-v")
         version = rest.split("-", 1)[0]
-        if kind in ("usage", "recent", "block") and version.isdigit() and int(version) != VERSION:
+        if not version.isdigit():
+            continue
+        if (kind == "usage" and int(version) != VERSION) or kind in ("recent", "block"):
             with contextlib.suppress(OSError):
                 os.unlink(cache_dir / name)
                 gone += 1

@@ -16,6 +16,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from sessionmd.usage.roots import config_dirs, projects_folder
 from sessionmd.usage.scan import Problem
 
 
@@ -40,15 +41,6 @@ class Discovery:
     dirs: list[tuple[str, int]] = field(default_factory=list)  # every folder walked, with mtime
 
 
-def config_dirs(env: Mapping[str, str], home: Path | None = None) -> list[Path]:
-    """The Claude config dirs to read, in ccusage's order (before checking ``projects/``)."""
-    raw = env.get("CLAUDE_CONFIG_DIR", "").strip()
-    if raw:
-        return [Path(p.strip()).expanduser() for p in raw.split(",") if p.strip()]
-    home = home if home is not None else Path(env.get("HOME") or os.path.expanduser("~"))
-    return [home / ".config" / "claude", home / ".claude"]
-
-
 def discover(
     data_dirs: Sequence[Path] | None, env: Mapping[str, str], home: Path | None = None
 ) -> Discovery:
@@ -61,11 +53,8 @@ def discover(
     candidates = list(data_dirs) if data_dirs else config_dirs(env, home)
     seen_roots: set[str] = set()
     for base in candidates:
-        base = Path(os.path.abspath(base))  # cache keys and file paths must not depend on cwd
-        projects = base / "projects"
-        if not projects.is_dir() and data_dirs and base.name == "projects" and base.is_dir():
-            projects = base
-        if not projects.is_dir():
+        projects = projects_folder(base, bool(data_dirs))
+        if projects is None:
             continue
         real = os.path.realpath(projects)
         if real in seen_roots:

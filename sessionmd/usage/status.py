@@ -21,7 +21,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from datetime import datetime, time, timedelta, timezone, tzinfo
-from typing import Any, NamedTuple
+from typing import TYPE_CHECKING, Any, NamedTuple
 
 from sessionmd.usage import zones
 from sessionmd.usage.limits import (
@@ -43,6 +43,9 @@ from sessionmd.usage.snapshot import (
     format_age,
     is_fresh,
 )
+
+if TYPE_CHECKING:
+    from sessionmd.usage.live import History
 
 BURN_WINDOW = timedelta(minutes=30)
 
@@ -208,8 +211,17 @@ def session_tokens(
     return sum(measure_tokens(e.tokens, measure) for e in entries if e.session_id == session_id)
 
 
-def _used_since(entries: Sequence[UsageEntry], start: datetime, measure: Sequence[str]) -> int:
-    return sum(measure_tokens(e.tokens, measure) for e in entries if e.timestamp >= start)
+def _used_since(
+    entries: Sequence[UsageEntry],
+    start: datetime,
+    measure: Sequence[str],
+    history: History | None = None,
+) -> int:
+    """Tokens since ``start``: the entries', plus the history's sums before them."""
+    used = sum(measure_tokens(e.tokens, measure) for e in entries if e.timestamp >= start)
+    if history is not None and start < history.end:
+        used += measure_tokens(history.tokens_since(start), measure)
+    return used
 
 
 def _burn(
@@ -286,6 +298,7 @@ def compute_status(
     now: datetime,
     tz: tzinfo,
     complete_since: datetime | None = None,
+    history: History | None = None,
 ) -> Status:
     """All figures of ``sessionmd status`` for ``now``.
 
@@ -293,9 +306,14 @@ def compute_status(
     the 5-hour blocks built from them. Entries after ``now`` (clock skew) are ignored.
     ``complete_since``: the entries hold everything after this time only (the status
     line's recent cache); a window starting earlier is not used to derive a limit.
+    ``history``: token sums of the time before ``entries`` (the status line's live state
+    holds the latest block's messages only); windows reaching back add them, and
+    ``complete_since`` is then the history's start.
     Raises ``ValueError`` for a bad ``--limit`` or config quota.
     """
     measure = settings.measure
+    if history is not None:
+        complete_since = history.start
     entries = [e for e in entries if e.timestamp <= now]
     last_usage = max((e.timestamp for e in entries), default=None)
     derived_new: list[Derived] = []
@@ -321,7 +339,7 @@ def compute_status(
         reset_at: datetime | None = five.resets_at
         reset_source = "official"
         window_entries = [e for e in entries if e.timestamp >= official_start]
-        used = sum(measure_tokens(e.tokens, measure) for e in window_entries)
+        used = _used_since(window_entries, official_start, measure, history)
         if complete_since is None or complete_since <= official_start:
             official_limit = derive_limit(used, five.used_percentage)
         if official_limit is not None:
@@ -399,7 +417,7 @@ def compute_status(
     if seven is not None:
         wstart = seven.start(SEVEN_DAYS)
         wreset, wsource = seven.resets_at, "official"
-        wused = _used_since(entries, wstart, measure)
+        wused = _used_since(entries, wstart, measure, history)
         if complete_since is None or complete_since <= wstart:
             official_weekly = derive_limit(wused, seven.used_percentage)
         if official_weekly is not None:
@@ -409,7 +427,7 @@ def compute_status(
     else:
         wstart, wreset = week_bounds(now, tz, settings.reset_weekday, settings.reset_hour)
         wsource = "config weekly (estimated)"
-        wused = _used_since(entries, wstart, measure)
+        wused = _used_since(entries, wstart, measure, history)
     weekly_limit = resolve_weekly_limit(
         explicit=settings.weekly_explicit,
         official=official_weekly,

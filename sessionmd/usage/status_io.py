@@ -211,12 +211,12 @@ def load_status(req: StatusRequest) -> Status:
 
 def watch_status(req: StatusRequest, previous: WatchState | None) -> tuple[Status, WatchState]:
     """``load_status`` for ``--watch``: the first call reads the whole (cached) history, the
-    later ones only the usage engine's recent cache plus appended bytes, on top of the
-    history kept from the first. Raises ``ConfigError`` for a bad config, zone or limit.
+    later ones only the status line's live state plus appended bytes (the latest block), on
+    top of the history kept from the first. Raises ``ConfigError`` for a bad config, zone or limit.
     """
     from sessionmd.config import find_root, load_config
     from sessionmd.usage.api import build_blocks, load_usage
-    from sessionmd.usage.fast import load_recent
+    from sessionmd.usage.live import load_live
 
     root = find_root(req.cwd)
     config = load_config(root)
@@ -252,7 +252,7 @@ def watch_status(req: StatusRequest, previous: WatchState | None) -> tuple[Statu
         history = entries
         roots = len(result.roots)
     else:
-        recent = load_recent(
+        recent = load_live(
             data_dirs=data_dirs,
             env=req.env,
             cache_dir=paths.cache_dir(req.env),

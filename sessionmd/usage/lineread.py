@@ -1,0 +1,192 @@
+"""One transcript line to a packed usage record, with the standard library only.
+
+The status line reads the few lines appended since its last run; importing msgspec for them
+would cost it 25 ms, half its budget. So this module reads a line with ``json`` and checks
+it against the same schema as ``scan``'s msgspec Structs, field by field: a field of the
+wrong type rejects the whole line, a missing field is None, ``input_tokens`` and
+``output_tokens`` are required integers, timestamps must carry a zone. The key and the
+packed record are built exactly as ``scan`` builds them (a test runs both over generated
+corpora and malformed lines and compares).
+"""
+
+from __future__ import annotations
+
+import json
+import struct
+from collections.abc import Callable
+from datetime import datetime
+from typing import Any
+
+# Must equal scan.PACK / BODY / RANK (a test checks): rank prefix (sidechain, 2**63 - total),
+# then ts_ms, input, output, cache_creation, cache_read, offset, reset_ms, file index,
+# model index, sidechain.
+PACK = struct.Struct(">BQqqqqqqqIIB")
+BODY = struct.Struct(">qqqqqqqIIB")  # PACK after its rank prefix
+RANK = 9
+MARKER = b'"usage":{'
+LIMIT_MARKER = b"usage limit reached|"
+_BIAS = 1 << 63
+
+
+class BadLine(ValueError):
+    """The line is not JSON, or a field has the wrong type (``scan`` counts the same lines)."""
+
+
+def _check(obj: dict[str, Any], name: str, kind: type) -> Any:
+    value = obj.get(name)
+    if value is None or type(value) is kind:
+        return value
+    raise BadLine(f"{name}: expected {kind.__name__}")
+
+
+def _object(obj: dict[str, Any], name: str) -> dict[str, Any] | None:
+    return _check(obj, name, dict)  # type: ignore[no-any-return]
+
+
+def _stamp(obj: dict[str, Any]) -> int | None:
+    value = _check(obj, "timestamp", str)
+    if value is None:
+        return None
+    text = value[:-1] + "+00:00" if value.endswith(("Z", "z")) else value
+    try:
+        when = datetime.fromisoformat(text)
+    except ValueError:
+        raise BadLine("timestamp: not an RFC 3339 date-time") from None
+    if when.tzinfo is None:
+        raise BadLine("timestamp: no time zone")
+    return round(when.timestamp() * 1000)
+
+
+def _int(obj: dict[str, Any], name: str, required: bool) -> int:
+    value = obj.get(name)
+    if type(value) is int:
+        return value
+    if value is None and not required:
+        return 0
+    raise BadLine(f"{name}: expected int")
+
+
+def _message(obj: dict[str, Any] | None) -> tuple[str | None, str | None, tuple[int, ...] | None]:
+    """(id, model, (input, output, cache_creation, cache_read) or None) of a ``message``."""
+    if obj is None:
+        return None, None, None
+    mid = _check(obj, "id", str)
+    model = _check(obj, "model", str)
+    usage = _object(obj, "usage")
+    if usage is None:
+        return mid, model, None
+    counts = (
+        _int(usage, "input_tokens", True),
+        _int(usage, "output_tokens", True),
+        _int(usage, "cache_creation_input_tokens", False),
+        _int(usage, "cache_read_input_tokens", False),
+    )
+    return mid, model, counts
+
+
+def _inner(obj: dict[str, Any] | None) -> tuple[int | None, str | None, bool | None, Any]:
+    if obj is None:
+        return None, None, None, (None, None, None)
+    return (
+        _stamp(obj),
+        _check(obj, "requestId", str),
+        _check(obj, "isSidechain", bool),
+        _message(_object(obj, "message")),
+    )
+
+
+def _reset_ms(line: dict[str, Any]) -> int:
+    """``Claude AI usage limit reached|<epoch>``: the reset time ccusage reports for a block."""
+    message = line.get("message")
+    content = message.get("content") if isinstance(message, dict) else None
+    if not isinstance(content, list):
+        return 0
+    for part in content:
+        text = part.get("text") if isinstance(part, dict) else None
+        if not isinstance(text, str):
+            continue
+        head, sep, tail = text.partition("usage limit reached|")
+        if sep and head.endswith("Claude AI "):
+            try:
+                return int(tail.strip()) * 1000
+            except ValueError:
+                return 0
+    return 0
+
+
+class Record:
+    """One usage line as the dedupe state sees it: which table, its key, its packed copy."""
+
+    __slots__ = ("cwd", "key", "mirror", "model", "packed", "ts")
+
+    def __init__(
+        self, key: str, packed: bytes, ts: int, model: str, mirror: bool, cwd: str | None
+    ) -> None:
+        self.key = key
+        self.packed = packed
+        self.ts = ts
+        self.model = model
+        self.mirror = mirror  # an agent_progress mirror (counted by the daily view only)
+        self.cwd = cwd
+
+
+def read_line(
+    raw: bytes,
+    path: str,
+    session: str,
+    offset: int,
+    file_idx: int,
+    model_index: Callable[[str], int],
+) -> Record | None:
+    """The record of one line holding the usage marker, or None when it carries no usage.
+
+    ``session`` is the file's session id (the fallback dedupe scope), ``offset`` the line's
+    byte offset (the tie-break, and the key of a line without a message id), and
+    ``model_index`` numbers model names in the caller's table.
+    Raises :class:`BadLine` where ``scan`` counts a malformed line.
+    """
+    try:
+        line = json.loads(raw)
+    except ValueError:
+        raise BadLine("not JSON") from None
+    if type(line) is not dict:
+        raise BadLine("not a JSON object")
+    kind = _check(line, "type", str)
+    ts = _stamp(line)
+    session_id = _check(line, "sessionId", str)
+    cwd = _check(line, "cwd", str)
+    side_flag = _check(line, "isSidechain", bool)
+    rid = _check(line, "requestId", str)
+    mid, model, counts = _message(_object(line, "message"))
+    data = _object(line, "data")
+    data_type = None if data is None else _check(data, "type", str)
+    inner = _inner(None if data is None else _object(data, "message"))
+    side = side_flag is True
+    mirror = False
+    if kind == "progress":
+        if data is None or data_type != "agent_progress" or data.get("message") is None:
+            return None
+        ts, rid, inner_side, (mid, model, counts) = inner
+        side = inner_side is not False
+        mirror = True
+    if counts is None or ts is None:
+        return None
+    if mid is None:
+        key = f"\x01{path}\x00{offset}"
+    elif rid is None:
+        key = f"{mid}\x00s:{session_id or session}"
+    else:
+        key = f"{mid}\x00{rid}"
+    model = model or ""
+    reset = 0
+    if model == "<synthetic>" and LIMIT_MARKER in raw:
+        reset = _reset_ms(line)
+    i, o, cc, cr = counts
+    try:
+        packed = PACK.pack(
+            side, _BIAS - (i + o + cc + cr), ts, i, o, cc, cr, offset, reset, file_idx,
+            model_index(model), side,
+        )  # fmt: skip
+    except struct.error:
+        raise BadLine("token counts out of range") from None
+    return Record(key, packed, ts, model, mirror, cwd)
