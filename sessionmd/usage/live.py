@@ -46,7 +46,7 @@ _MAGIC = b"SMDLIVE" + bytes([VERSION]) + sys.hexversion.to_bytes(4, "big")[:2]
 BUCKET_MS = 5 * 60_000  # sums before ``keep`` are kept per 5 minutes
 HISTORY_MS = 8 * 24 * HOUR_MS  # ... for 8 days (the 7-day window and some slack)
 FULL_CHECK_MS = 60_000  # stat every known file at least this often
-HOT_MS = 6 * HOUR_MS  # between full checks, files changed this recently are stat'ed
+HOT_MS = HOUR_MS  # between full checks, files changed this recently are stat'ed
 MAX_APPEND = 8 << 20  # more new bytes than this: the engine (two processes) reads them
 BLOCK_MS = 5 * HOUR_MS
 
@@ -263,7 +263,7 @@ _R_PATH, _R_SESSION, _R_PROJECT, _R_CWD, _R_SIZE = range(5)
 class LiveState:
     """What the status line keeps between runs (see the module docstring).
 
-    ``rows`` holds the files each run stats - those changed in the 6 hours before the last
+    ``rows`` holds the files each run stats - those changed in the hour before the last
     full check, and those the kept messages came from - by their index in the full
     :class:`Table`, which is read only for a full check (``table``, loaded on demand).
     """
@@ -331,7 +331,7 @@ class LiveState:
 
     def mark_hot(self, table: Table) -> None:
         """Choose what the runs until the next full check stat: the roots and project
-        folders (a new session appears there), the folders and files changed in the 6 hours
+        folders (a new session appears there), the folders and files changed in the hour
         before this check, and the files the kept messages came from."""
         for n, row in self.rows.items():
             table.put(n, row)
