@@ -27,7 +27,7 @@ import time
 from datetime import datetime, timedelta
 from pathlib import Path
 
-from sessionmd.usage.fast import load_recent
+from sessionmd.usage.live import load_live
 
 ROOT = Path(__file__).resolve().parent.parent
 GENERATOR = ROOT / "tests" / "fixtures" / "usage" / "gen_transcripts.py"
@@ -171,8 +171,8 @@ def main() -> None:
         mark = len(CPU)
         steady = [timed([sessionmd, "statusline"], env, stdin)[0] for _ in range(args.runs)]
         steady_cpu = CPU[mark:]
-        chain = len(load_recent(env=env, cache_dir=work / "cache", now=at).entries)
-        print(f"-- {label}: {chain} messages in the current chain of blocks")
+        block = len(load_live(env=env, cache_dir=work / "cache", now=at).entries)
+        print(f"-- {label}: {block} messages in the latest block")
         print(f"wall  statusline, 3 lines appended each: {ms(warm)}")
         print(f"wall  statusline, nothing appended:      {ms(steady)}")
         print(f"cpu   statusline, 3 lines appended each: {ms(warm_cpu)}")
