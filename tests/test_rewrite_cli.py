@@ -340,3 +340,33 @@ def test_folder_rerun_reports_current_plans_from_their_recorded_estimate(repo: P
     # a record among them is said to be one, compiled or not
     plan.write_text(compiled.replace("---\n", "---\nstatus: done\n", 1))
     assert "plans/SESSION_5_PLAN.md: record (status: done)" in run("estimate", "plans").stdout
+
+
+def test_estimate_reports_the_derived_limit_beside_the_portable_quota(
+    repo: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The written verdict uses the frontmatter/config quota (same on every machine); the
+    limit derived on this machine from Claude Code's official percentage is reported too."""
+    from datetime import datetime, timezone
+
+    from sessionmd.usage.limits import DEFAULT_MEASURE, Derived, record_derived
+
+    state = tmp_path / "state-with-limit"
+    monkeypatch.setenv("SESSIONMD_STATE_DIR", str(state))
+    plan = "plans/SESSION_3_PLAN.md"
+    without = json.loads(run("estimate", "--json", "--dry-run", plan).stdout)[0]
+    assert without["derivedLimit"] is None
+    safe = without["total"]["safe_limit"]
+    when = datetime(2026, 11, 20, 10, tzinfo=timezone.utc)
+    for tokens, fits in ((safe * 2, True), (safe - 1, False)):
+        record_derived(
+            state, Derived("five_hour", tokens, when, tokens // 10, 10.0, when), DEFAULT_MEASURE
+        )
+        data = json.loads(run("estimate", "--json", "--dry-run", plan).stdout)[0]
+        assert data["derivedLimit"]["tokens"] == tokens
+        assert data["derivedLimit"]["fits"] is fits
+        assert data["total"] == without["total"]  # the written estimate does not change
+        text = run("estimate", "--dry-run", plan).stdout
+        verdict = "fits" if fits else "does NOT fit"
+        assert f"of your derived limit {tokens:,} (derived 2026-11-20" in text
+        assert text.rstrip().splitlines()[-3].endswith(verdict) or f"): {verdict}" in text

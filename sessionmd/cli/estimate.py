@@ -7,6 +7,7 @@ atomically, print. Bad input anywhere means nothing is written at all.
 from __future__ import annotations
 
 import json
+import os
 import sys
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
@@ -20,6 +21,7 @@ from sessionmd.cli.options import bad_input_exits, console, json_option
 if TYPE_CHECKING:
     from sessionmd.plan.batch import Failure, Outcome, PlanRef, Recorded
     from sessionmd.plan.compile import CompileResult
+    from sessionmd.usage.limits import Derived
 
 PROGRESS_MIN = 24  # plans to compile before a progress bar is worth showing
 PLANS = click.argument("plans", nargs=-1, type=click.Path(path_type=Path))
@@ -173,15 +175,35 @@ def estimate(
             states.append("would-write")
     results = [o for o in done if isinstance(o, CompileResult)]
     if as_json:  # every outcome was compiled
+        from sessionmd.cli.estimate_view import derived_json
         from sessionmd.plan.compile import plan_json
 
         data = [
-            {**plan_json(result, state == "written"), "state": state}
+            {
+                **plan_json(result, state == "written"),
+                "state": state,
+                "derivedLimit": derived_json(result, _derived_limit(result.path)),
+            }
             for result, state in zip(results, states, strict=True)
         ]
         click.echo(json.dumps(data, indent=2, ensure_ascii=False))
         return
     _show(done, states)
+
+
+def _derived_limit(plan_path: str) -> Derived | None:
+    """The 5-hour limit derived on this machine (``status``/``statusline`` save it), in the
+    project's token measure; None without one or with an unreadable config."""
+    from sessionmd import paths
+    from sessionmd.config import find_root, load_config
+    from sessionmd.errors import SessionmdError
+    from sessionmd.usage.limits import load_derived
+
+    try:
+        measure = load_config(find_root(Path(plan_path).resolve().parent)).token_measure
+    except SessionmdError:
+        return None
+    return load_derived(paths.state_dir(os.environ), measure).get("five_hour")
 
 
 def _show(outcomes: Sequence[CompileResult | Recorded], states: Sequence[str]) -> None:
@@ -193,11 +215,12 @@ def _show(outcomes: Sequence[CompileResult | Recorded], states: Sequence[str]) -
         result, state = outcomes[0], states[0]
         assert isinstance(result, CompileResult)  # a single plan is always compiled
         written = state == "written"
+        derived = _derived_limit(result.path)
         if out.is_terminal:
-            for item in view.rich_plan(result, state, written):
+            for item in view.rich_plan(result, state, written, derived):
                 out.print(item)
         else:
-            for line in view.plain_plan(result, state, written):
+            for line in view.plain_plan(result, state, written, derived):
                 click.echo(line)
         return
     rows = [

@@ -12,6 +12,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from sessionmd.plan.compile import NOTE_CODES, CompileResult, changes_since
+from sessionmd.usage.limits import Derived
 
 DEFAULT_TYPE_NOTE = "* no **Type** tag: implementation assumed (the default)"
 
@@ -38,6 +39,37 @@ def quota_text(result: CompileResult) -> str:
     return (
         f"safe upper limit {total.safe_limit:,} is {total.percent_of_quota:g}% of "
         f"{total.quota:,} ({total.quota_source}): {verdict}"
+    )
+
+
+def derived_json(result: CompileResult, derived: Derived | None) -> dict[str, Any] | None:
+    """This machine's derived 5-hour limit against the plan's safe upper limit, or None.
+
+    The written estimate checks the portable quota (frontmatter or sessionmd.yaml) so that
+    it reads the same on every machine and in CI; the user's own limit, derived from Claude
+    Code's official percentage by ``status``/``statusline``, is what the plan really meets,
+    so ``estimate`` reports it beside the written verdict.
+    """
+    if derived is None or not result.estimate.phases:
+        return None
+    safe = result.estimate.total.safe_limit
+    return {
+        "tokens": derived.tokens,
+        "derivedAt": derived.derived_at.isoformat(),
+        "percent": round(safe * 100.0 / derived.tokens, 1),
+        "fits": safe <= derived.tokens,
+    }
+
+
+def derived_text(result: CompileResult, derived: Derived | None) -> str | None:
+    data = derived_json(result, derived)
+    if data is None or derived is None:
+        return None
+    verdict = "fits" if data["fits"] else "does NOT fit"
+    return (
+        f"safe upper limit {result.estimate.total.safe_limit:,} is {data['percent']:g}% of "
+        f"your derived limit {derived.tokens:,} ({derived.source()} from Claude Code's "
+        f"official percentage): {verdict}"
     )
 
 
@@ -70,7 +102,9 @@ def _not_taken(result: CompileResult, written: bool) -> list[str]:
     ]
 
 
-def plain_plan(result: CompileResult, state: str, written: bool) -> list[str]:
+def plain_plan(
+    result: CompileResult, state: str, written: bool, derived: Derived | None = None
+) -> list[str]:
     """One plan in plain text (pipes, logs, CI)."""
     phases = result.estimate.phases
     lines = [f"{result.path}: {state_text(state)}, {len(phases)} phases"]
@@ -85,6 +119,9 @@ def plain_plan(result: CompileResult, state: str, written: bool) -> list[str]:
     if phases:
         lines.append(f"  Total: {totals_text(result)}")
         lines.append(f"  Quota: {quota_text(result)}")
+        mine = derived_text(result, derived)
+        if mine:
+            lines.append(f"  Your limit: {mine}")
     lines.extend(f"  {item}" for item in _not_taken(result, written))
     lines.append(f"  Since the last run: {'; '.join(changes_since(result))}")
     lines.extend(f"  Warning: {item}" for item in _problems(result, written))
@@ -144,7 +181,9 @@ def plain_row(row: Row) -> str:
     )
 
 
-def rich_plan(result: CompileResult, state: str, written: bool) -> list[Any]:
+def rich_plan(
+    result: CompileResult, state: str, written: bool, derived: Derived | None = None
+) -> list[Any]:
     """One plan as rich renderables: a heading line, the phase table, the totals."""
     from rich.table import Table
     from rich.text import Text
@@ -186,6 +225,14 @@ def rich_plan(result: CompileResult, state: str, written: bool) -> list[Any]:
         fits = result.estimate.total.fits
         style = "green" if fits else ("red" if fits is False else "yellow")
         out.append(Text.assemble(("Quota: ", "bold"), (quota_text(result), style)))
+        mine = derived_json(result, derived)
+        if mine is not None:
+            colour = "green" if mine["fits"] else "red"
+            out.append(
+                Text.assemble(
+                    ("Your limit: ", "bold"), (derived_text(result, derived) or "", colour)
+                )
+            )
     else:
         out.append(Text("No phases found: nothing to estimate.", style="yellow"))
     for item in _not_taken(result, written):
