@@ -9,7 +9,7 @@ Kept free of heavy imports: the status line reads it.
 
 from __future__ import annotations
 
-from typing import NamedTuple
+from sessionmd._typing import NamedTuple
 
 
 class Quota(NamedTuple):

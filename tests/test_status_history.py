@@ -12,9 +12,10 @@ from hypothesis import strategies as st
 from status_helpers import CORPUS_NOW, cli_env, entry, make_corpus
 
 from sessionmd.usage.api import build_blocks
+from sessionmd.usage.clock import parse_now
 from sessionmd.usage.models import Block
 from sessionmd.usage.status import history_start
-from sessionmd.usage.status_io import StatusRequest, parse_now, watch_status
+from sessionmd.usage.status_io import StatusRequest, watch_status
 
 T0 = datetime(2026, 11, 1, tzinfo=timezone.utc)
 

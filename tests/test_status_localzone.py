@@ -10,8 +10,8 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
+from sessionmd.usage.clock import LocalZone
 from sessionmd.usage.status import format_clock, week_bounds
-from sessionmd.usage.status_io import LocalZone
 
 
 @pytest.fixture(params=["America/New_York", "Europe/Berlin", "Australia/Sydney", "UTC"])

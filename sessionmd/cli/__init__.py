@@ -7,7 +7,11 @@ Subcommands live in one module each and are imported only when they run, so that
 from __future__ import annotations
 
 import sys
-from typing import Any
+
+from sessionmd._typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from typing import Any
 
 # name -> (module, attribute, one-line help shown in ``sessionmd --help``)
 COMMANDS: dict[str, tuple[str, str, str]] = {

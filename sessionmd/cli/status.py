@@ -21,7 +21,8 @@ def _request(
     data_dirs: tuple[Path, ...],
     now: str | None,
 ) -> Any:
-    from sessionmd.usage.status_io import StatusRequest, clock
+    from sessionmd.usage.clock import clock
+    from sessionmd.usage.status_io import StatusRequest
 
     env = dict(os.environ)
     return StatusRequest(

@@ -23,7 +23,11 @@ import sys
 from collections.abc import Mapping, Sequence
 from datetime import datetime
 from pathlib import Path
-from typing import IO, Any
+
+from sessionmd._typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from typing import IO, Any
 
 FALLBACK = "sessionmd: usage unavailable"
 HELP = """\
@@ -79,10 +83,10 @@ def render(args: Sequence[str], raw: bytes, env: Mapping[str, str]) -> str:
     """The status line for Claude Code's input ``raw``; raises on anything unexpected."""
     from sessionmd import paths
     from sessionmd.usage import quick_config
+    from sessionmd.usage.clock import LocalZone, clock, resolve_zone
     from sessionmd.usage.limits import load_auto, load_derived, record_derived
     from sessionmd.usage.snapshot import load_snapshot, parse_rate_limits, save_snapshot
     from sessionmd.usage.status import StatusSettings, compute_status
-    from sessionmd.usage.status_io import LocalZone, clock, resolve_zone
     from sessionmd.usage.status_render import statusline_text
 
     opts = _options(args)

@@ -23,11 +23,14 @@ import math
 from collections.abc import Callable, Iterable, Sequence
 from datetime import datetime, timezone
 from pathlib import Path
-from typing import Any, NamedTuple
 
+from sessionmd._typing import TYPE_CHECKING, NamedTuple
 from sessionmd.quota import PRESETS, Quota, parse_quota
 from sessionmd.usage.models import Block, TokenCounts
 from sessionmd.usage.snapshot import read_json, write_json_atomic
+
+if TYPE_CHECKING:
+    from typing import Any
 
 DERIVED_FILE = "derived_limits.json"
 AUTO_FILE = "auto_limit.json"

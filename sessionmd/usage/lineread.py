@@ -15,7 +15,11 @@ import json
 import struct
 from collections.abc import Callable
 from datetime import datetime
-from typing import Any
+
+from sessionmd._typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from typing import Any
 
 # Must equal scan.PACK / BODY / RANK (a test checks): rank prefix (sidechain, 2**63 - total),
 # then ts_ms, input, output, cache_creation, cache_read, offset, reset_ms, file index,

@@ -34,12 +34,15 @@ from array import array
 from collections.abc import Iterable, Sequence
 from datetime import datetime, timezone
 from pathlib import Path
-from typing import Any
 
+from sessionmd._typing import TYPE_CHECKING
 from sessionmd.usage.lineread import BODY, MARKER, RANK, BadLine, read_line
 from sessionmd.usage.models import Block, TokenCounts, UsageEntry
 from sessionmd.usage.roots import projects_roots
 from sessionmd.usage.timeline import HOUR_MS, build_blocks, from_ms, latest_block_start
+
+if TYPE_CHECKING:
+    from typing import Any
 
 VERSION = 1
 _MAGIC = b"SMDLIVE" + bytes([VERSION]) + sys.hexversion.to_bytes(4, "big")[:2]

@@ -13,9 +13,12 @@ from __future__ import annotations
 import contextlib
 import os
 from pathlib import Path
-from typing import Any
 
+from sessionmd._typing import TYPE_CHECKING
 from sessionmd.usage.snapshot import read_json, write_json_atomic
+
+if TYPE_CHECKING:
+    from typing import Any
 
 CONFIG_FILE = "sessionmd.yaml"  # as sessionmd.config.CONFIG_FILE
 CACHE_FILE = "config_cache.json"

@@ -20,7 +20,11 @@ import json
 import os
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
-from typing import Any, NamedTuple
+
+from sessionmd._typing import TYPE_CHECKING, NamedTuple
+
+if TYPE_CHECKING:
+    from typing import Any
 
 SNAPSHOT_FILE = "rate_limits.json"
 FIVE_HOURS = timedelta(hours=5)

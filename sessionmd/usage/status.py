@@ -21,8 +21,8 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from datetime import datetime, time, timedelta, timezone, tzinfo
-from typing import TYPE_CHECKING, Any, NamedTuple
 
+from sessionmd._typing import TYPE_CHECKING, NamedTuple
 from sessionmd.usage import zones
 from sessionmd.usage.limits import (
     DEFAULT_MEASURE,
@@ -45,6 +45,8 @@ from sessionmd.usage.snapshot import (
 )
 
 if TYPE_CHECKING:
+    from typing import Any
+
     from sessionmd.usage.live import History
 
 BURN_WINDOW = timedelta(minutes=30)

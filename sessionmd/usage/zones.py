@@ -11,7 +11,7 @@ advice stays right whatever the limit is. Imported by the status line: standard 
 
 from __future__ import annotations
 
-from typing import NamedTuple
+from sessionmd._typing import NamedTuple
 
 
 class Zone(NamedTuple):
