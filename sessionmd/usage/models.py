@@ -12,7 +12,25 @@ from __future__ import annotations
 from datetime import datetime
 
 
-class TokenCounts:
+class _Value:
+    """Equality (and a hash) over every slot, as the dataclasses these replace had."""
+
+    __slots__ = ()
+
+    def _key(self) -> tuple[object, ...]:
+        names: tuple[str, ...] = self.__slots__  # type: ignore[assignment]
+        return tuple(getattr(self, name) for name in names)
+
+    def __eq__(self, other: object) -> bool:
+        if type(other) is not type(self):
+            return NotImplemented
+        return self._key() == other._key()  # type: ignore[attr-defined]
+
+    def __hash__(self) -> int:
+        return hash(self._key())
+
+
+class TokenCounts(_Value):
     """The four token kinds of one response or of a sum of them. Immutable by convention."""
 
     __slots__ = ("cache_creation", "cache_read", "input", "output")
@@ -30,9 +48,6 @@ class TokenCounts:
         """All four kinds, as ccusage's ``totalTokens`` counts them."""
         return self.input + self.output + self.cache_creation + self.cache_read
 
-    def _key(self) -> tuple[int, int, int, int]:
-        return (self.input, self.output, self.cache_creation, self.cache_read)
-
     def __add__(self, other: TokenCounts) -> TokenCounts:
         return TokenCounts(
             self.input + other.input,
@@ -41,14 +56,6 @@ class TokenCounts:
             self.cache_read + other.cache_read,
         )
 
-    def __eq__(self, other: object) -> bool:
-        if not isinstance(other, TokenCounts):
-            return NotImplemented
-        return self._key() == other._key()
-
-    def __hash__(self) -> int:
-        return hash(self._key())
-
     def __repr__(self) -> str:
         return (
             f"TokenCounts(input={self.input}, output={self.output}, "
@@ -56,7 +63,7 @@ class TokenCounts:
         )
 
 
-class UsageEntry:
+class UsageEntry(_Value):
     """One deduplicated API response (the winning line among its copies)."""
 
     __slots__ = (
@@ -99,17 +106,6 @@ class UsageEntry:
         self.from_progress = from_progress
         self.limit_reset = limit_reset
 
-    def _key(self) -> tuple[object, ...]:
-        return tuple(getattr(self, name) for name in self.__slots__)
-
-    def __eq__(self, other: object) -> bool:
-        if not isinstance(other, UsageEntry):
-            return NotImplemented
-        return self._key() == other._key()
-
-    def __hash__(self) -> int:
-        return hash(self._key())
-
     def __repr__(self) -> str:
         return (
             f"UsageEntry(timestamp={self.timestamp!r}, tokens={self.tokens!r}, "
@@ -117,7 +113,7 @@ class UsageEntry:
         )
 
 
-class Block:
+class Block(_Value):
     """A ccusage-style 5-hour block (or the gap between two)."""
 
     __slots__ = ("actual_end", "end", "entries", "is_active", "is_gap", "models", "start", "tokens")
@@ -141,14 +137,6 @@ class Block:
         self.entries: list[UsageEntry] = [] if entries is None else entries
         self.tokens: TokenCounts = TokenCounts() if tokens is None else tokens
         self.models: list[str] = [] if models is None else models
-
-    def _key(self) -> tuple[object, ...]:
-        return tuple(getattr(self, name) for name in self.__slots__)
-
-    def __eq__(self, other: object) -> bool:
-        if not isinstance(other, Block):
-            return NotImplemented
-        return self._key() == other._key()
 
     __hash__ = None  # type: ignore[assignment]  # mutable, like the dataclass it replaces
 
