@@ -341,3 +341,26 @@ def test_line_reader_never_disagrees_with_the_engine(tmp_path: Path, obj: Any) -
     path = tmp_path / "h.jsonl"
     path.write_text(json.dumps(line, separators=(",", ":")) + "\n")
     assert _reader_winners(path) == _engine_winners(path)
+
+
+@given(st.lists(st.text(alphabet=st.characters(blacklist_characters="\x00"), max_size=5)))
+def test_a_column_round_trips(items: list[str]) -> None:
+    stored = live.Column(list(items)).dump()
+    assert live.Column(joined=stored).items == items
+
+
+def test_one_transcript_without_cwd_survives_full_checks(tmp_path: Path) -> None:
+    root, cache = tmp_path / "claude", tmp_path / "cache"
+    t = datetime(2026, 1, 10, 20, 10, tzinfo=UTC)
+    obj = json.loads(_line(t, 1, 6))
+    del obj["cwd"]
+    path = write_session(root, "p", "s", [json.dumps(obj, separators=(",", ":"))])
+    for seconds in (0, 70, 140):
+        got = _live(root, cache, t + timedelta(minutes=5, seconds=seconds))
+        assert got.active is not None and got.active.tokens.output == 6
+    with path.open("a", encoding="utf-8") as fh:
+        fh.write(_line(t + timedelta(minutes=1), 2, 4) + "\n")
+    got = _live(root, cache, t + timedelta(minutes=5, seconds=210))
+    assert got.how == "live" and got.active is not None
+    assert got.active.tokens.output == 10
+    assert {e.cwd for e in got.entries} == {"/home/dev/app"}

@@ -3,15 +3,19 @@
 Claude Code runs the status line every few hundred milliseconds; it must answer in well
 under 50 ms on gigabytes of transcripts, and Python alone takes 25 ms to start. So the
 status line neither loads the full cache nor imports the engine (msgspec costs 25 ms to
-import). It keeps a small file of its own, ``live-v<N>-<hash>.bin`` beside the full cache:
+import). It keeps two small files of its own beside the full cache:
 
-- the file table (identity, size and read offset of every transcript) and folder mtimes;
+- ``live-v<N>-<hash>.bin``, read and written on every run: the rows (identity, size, read
+  offset) of the transcripts changed in the hour before the last full check and of those
+  the kept messages came from, and the mtimes of the folders where new transcripts appear;
 - the winning copy of every message from one block before the latest block's first entry
   (``keep``) on, packed as the engine packs them, so appended copies still deduplicate;
 - token sums of the older messages of the last 8 days, per 5-minute bucket and per session,
-  so the 7-day window and a session's total need no older message.
+  so the 7-day window and a session's total need no older message;
+- ``live-v<N>-<hash>.files.bin``, read once a minute for a full check: every transcript and
+  folder known, as columns.
 
-It is written with ``marshal`` (built into the interpreter, no import; the header carries
+They are written with ``marshal`` (built into the interpreter, no import; the header carries
 the Python version and a CRC-32 of the body, so another interpreter's or a damaged file is
 rebuilt, never trusted). Each run stats the hot files, reads what was appended with the
 standard-library line reader (``lineread``) and folds it in. A new file (its folder's mtime
@@ -72,23 +76,26 @@ class Column:
 
     Why: marshal builds every object it loads, and a table of 10,000 paths as a list of
     lists costs the status line 10 ms to load; one string costs microseconds, and most
-    runs only need the few columns and rows they touch. (NUL cannot occur in a path.)
+    runs only need the few columns and rows they touch. (NUL cannot occur in a path.) An
+    empty column is stored as None: "" is the column of one empty string.
     """
 
     __slots__ = ("_items", "_joined")
 
-    def __init__(self, items: list[str] | None = None, joined: str = "") -> None:
+    def __init__(self, items: list[str] | None = None, joined: str | None = None) -> None:
         self._items = items
         self._joined = joined
 
     @property
     def items(self) -> list[str]:
         if self._items is None:
-            self._items = self._joined.split("\0") if self._joined else []
+            self._items = [] if self._joined is None else self._joined.split("\0")
         return self._items
 
-    def dump(self) -> str:
-        return self._joined if self._items is None else "\0".join(self._items)
+    def dump(self) -> str | None:
+        if self._items is None:
+            return self._joined
+        return "\0".join(self._items) if self._items else None
 
 
 class Sums:
