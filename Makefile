@@ -4,7 +4,7 @@ VENV ?= .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: demo test lint typecheck pytest bench schemas clean
+.PHONY: demo test lint typecheck pytest bench schemas readme clean
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -22,8 +22,8 @@ demo: $(STAMP)
 test: $(STAMP) lint typecheck pytest
 
 lint: $(STAMP)
-	$(BIN)/ruff check sessionmd tests bench
-	$(BIN)/ruff format --check sessionmd tests bench
+	$(BIN)/ruff check sessionmd tests bench docs
+	$(BIN)/ruff format --check sessionmd tests bench docs
 
 typecheck: $(STAMP)
 	$(BIN)/mypy sessionmd
@@ -38,6 +38,10 @@ bench: $(STAMP)
 ## Regenerate schemas/*.json from the pydantic models.
 schemas: $(STAMP)
 	$(BIN)/python -m sessionmd.schemas schemas
+
+## Rebuild README.md from docs/readme/*.md (the tests fail when they disagree).
+readme:
+	$(PYTHON) docs/build_readme.py
 
 clean:
 	rm -rf $(VENV) build *.egg-info
