@@ -90,20 +90,26 @@ def test_idle_files_are_stated_once_a_minute(tmp_path: Path) -> None:
     assert sorted(e.message_id or "" for e in later.entries) == ["m1", "m3", "m4"]
 
 
-def test_a_new_transcript_or_a_replaced_one_rebuilds(tmp_path: Path) -> None:
+def test_new_transcripts_are_found_and_a_replaced_one_rebuilds(tmp_path: Path) -> None:
     root, cache = tmp_path / "claude", tmp_path / "cache"
     t = datetime(2026, 1, 10, 20, 10, tzinfo=UTC)
     path = write_session(root, "p", "a", [_line(t, 1)])
     now = t + timedelta(minutes=30)
     _live(root, cache, now)
-    write_session(root, "p", "b", [_line(t + timedelta(minutes=5), 2, 9)])
+    write_session(root, "p", "b", [_line(t + timedelta(minutes=5), 2, 9)])  # a new session
+    agent = root / "projects" / "p" / "a" / "subagents" / "agent-1.jsonl"  # a new sub-agent
+    agent.parent.mkdir(parents=True)
+    agent.write_text(_line(t + timedelta(minutes=6), 3, 20) + "\n")
     got = _live(root, cache, now)
-    assert got.how.startswith("rebuilt") and "new transcript" in got.how
-    assert got.active is not None and got.active.tokens.output == 10
+    assert got.how == "live"
+    assert got.active is not None and got.active.tokens.output == 30
+    expected = _full(root, now).entries
+    assert got.entries == expected
+    assert {e.session_id for e in got.entries} == {"a", "b"}
     path.write_text(_line(t, 1, 3) + "\n")  # rewritten shorter
     got = _live(root, cache, now)
     assert got.how.startswith("rebuilt") and got.active is not None
-    assert got.active.tokens.output == 12
+    assert got.active.tokens.output == 32
 
 
 @pytest.mark.parametrize(

@@ -19,8 +19,9 @@ They are written with ``marshal`` (built into the interpreter, no import; the he
 the Python version and a CRC-32 of the body, so another interpreter's or a damaged file is
 rebuilt, never trusted). Each run stats the hot files, reads what was appended with the
 standard-library line reader (``lineread``) and folds it in. A new file (its folder's mtime
-moved), a file that shrank or was replaced, a large append, or a missing file sends the
-caller to :func:`from_state`, once, over the engine's full cache.
+moved) is found by listing that folder and read whole. A file that shrank or was replaced,
+a large append, or a missing file sends the caller to :func:`from_state`, once, over the
+engine's full cache.
 
 Lines dated before ``keep`` are ignored here: copies of one message are seconds apart, so
 such a line is a copy of a message already counted (a resumed session copies old lines).
@@ -32,10 +33,11 @@ from __future__ import annotations
 import contextlib
 import marshal
 import os
+import stat
 import sys
 import zlib
 from array import array
-from collections.abc import Iterable, Sequence
+from collections.abc import Sequence
 from datetime import datetime, timezone
 from pathlib import Path
 
@@ -236,6 +238,53 @@ class Table:
     def put(self, n: int, row: list[Any]) -> None:
         self.cwds.items[n] = row[_R_CWD]
         self.nums[n * 5 : n * 5 + 5] = array("q", row[_R_SIZE:])
+
+    def add_new(self, folder: str, roots: Sequence[str]) -> None:
+        """Add the transcripts and folders under ``folder`` (whose mtime moved) that the
+        table does not know yet, as ``discover`` would find them; read from byte 0."""
+        known_dirs = set(self.dirs.items)
+        known = set(self.paths.items)
+        nums = self.nums
+        seen = {(nums[n * 5 + _DEV], nums[n * 5 + _INO]) for n in range(len(nums) // 5)}
+        root = next((r for r in roots if folder == r or folder.startswith(r + os.sep)), None)
+        if root is None:
+            raise Rebuild(f"{folder} is outside the transcript folders")
+        stack = [folder]
+        while stack:
+            current = stack.pop()
+            try:  # the mtime first: a file made while listing moves it again
+                mtime = os.stat(current).st_mtime_ns
+                entries = list(os.scandir(current))
+            except OSError:
+                raise Rebuild(f"{current} is unreadable") from None
+            if current in known_dirs:
+                self.dir_mtimes[self.dirs.items.index(current)] = mtime
+            else:
+                known_dirs.add(current)
+                self.dirs.items.append(current)
+                self.dir_mtimes.append(mtime)
+            for entry in entries:
+                if entry.name.endswith(".jsonl"):
+                    if entry.path in known:
+                        continue
+                    try:
+                        st = entry.stat()
+                    except OSError:
+                        continue  # a dangling link: discover reports it, nothing to read
+                    if not stat.S_ISREG(st.st_mode) or (st.st_dev, st.st_ino) in seen:
+                        continue
+                    seen.add((st.st_dev, st.st_ino))
+                    parts = os.path.relpath(entry.path, root).split(os.sep)
+                    project = parts[0] if len(parts) > 1 else ""
+                    session = parts[1] if len(parts) > 2 else entry.name[: -len(".jsonl")]
+                    self.paths.items.append(entry.path)
+                    self.sessions.items.append(session)
+                    self.projects.items.append(project)
+                    self.cwds.items.append("")
+                    # size 0, offset 0: the next stat sees it grown and reads it whole
+                    nums.extend((0, st.st_mtime_ns, st.st_ino, st.st_dev, 0))
+                elif entry.path not in known_dirs and entry.is_dir():
+                    stack.append(entry.path)
 
     def dump(self) -> bytes:
         return marshal.dumps(
@@ -631,30 +680,42 @@ def from_state(
 # -- bringing it up to date ----------------------------------------------------------------
 
 
+def _mtime(folder: str) -> int:
+    try:
+        return os.stat(folder).st_mtime_ns
+    except OSError:
+        raise Rebuild(f"{folder} is gone") from None
+
+
 def refresh(live: LiveState, now_ms: int, path: Path) -> bool:
     """Read what was appended since the last run; True when anything changed.
 
     Every known file is stat'ed at most once a minute (the file table at ``path`` is read
-    for it); in between only the hot ones (see :meth:`LiveState.mark_hot`). Raises
-    :class:`Rebuild` when reading appended bytes is not enough.
+    for it), and at once when a hot folder's mtime moved (a new session or sub-agent
+    transcript: it is added and read whole); in between only the hot files (see
+    :meth:`LiveState.mark_hot`). Raises :class:`Rebuild` when reading appended bytes is not
+    enough (a file shrank, was replaced or disappeared, or many new bytes).
     """
     everything = not 0 <= now_ms - live.checked < FULL_CHECK_MS
-    dirs: Iterable[tuple[str, int]] = live.hot_dirs
+    for folder, mtime in live.hot_dirs:
+        if _mtime(folder) != mtime:
+            everything = True  # a new transcript: find it in a full check
+            break
     if everything:
         table = load_table(path, live.generation)
         if table is None:
             raise Rebuild("the file table is missing or of another run")
         for n, row in live.rows.items():
             table.put(n, row)
+        moved = [
+            folder
+            for folder, mtime in zip(table.dirs.items, table.dir_mtimes, strict=True)
+            if _mtime(folder) != mtime
+        ]
+        for folder in moved:
+            table.add_new(folder, live.roots)
         live.table = table
         live.rows = {n: table.row(n) for n in range(len(table.nums) // 5)}
-        dirs = zip(table.dirs.items, table.dir_mtimes, strict=True)
-    for folder, mtime in dirs:
-        try:
-            if os.stat(folder).st_mtime_ns != mtime:
-                raise Rebuild(f"{folder} changed (a new transcript)")
-        except OSError:
-            raise Rebuild(f"{folder} is gone") from None
     grown: list[tuple[int, int]] = []
     appended = 0
     for n, row in live.rows.items():
