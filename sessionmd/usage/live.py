@@ -152,10 +152,12 @@ class History:
     """Token sums of the messages before the live entries, for windows that reach back.
 
     ``start``: sums are complete from here (``end - 8 days``); ``end``: the first live
-    entry's time bound. A window starting between two bucket bounds counts the whole
-    bucket it starts in when the bucket starts after it, else none of it: at most 5
-    minutes of usage off, and never for windows starting on a 5-minute bound (config
-    weekly windows start on the hour).
+    entry's time bound. Messages older than a block before ``end`` are summed per 5 minutes:
+    a window starting between two bucket bounds counts the whole bucket it starts in when
+    the bucket starts after it, else none of it, so at most 5 minutes of usage is off, and
+    none for windows starting on a 5-minute bound (config weekly windows start on the hour).
+    The block before ``end`` is kept message by message (``extra``), so windows starting
+    there are exact.
     """
 
     __slots__ = ("buckets", "end", "extra", "sessions", "start")
@@ -187,8 +189,8 @@ class History:
                 o += nums[at + 1]
                 cc += nums[at + 2]
                 cr += nums[at + 3]
-        for _session, body in self.extra:
-            if body[0] - body[0] % BUCKET_MS >= lo:
+        for _session, body in self.extra:  # not bucketed yet: exact
+            if body[0] >= lo:
                 i, o, cc, cr = i + body[1], o + body[2], cc + body[3], cr + body[4]
         return TokenCounts(i, o, cc, cr)
 
