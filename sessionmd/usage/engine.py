@@ -10,12 +10,14 @@ table and the parent merges them with the same order-free rule.
 
 from __future__ import annotations
 
+import contextlib
 import gc
+from bisect import bisect_left, bisect_right
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from sessionmd.usage.dedupe import FileInfo, State, split_packed
+from sessionmd.usage.dedupe import FileInfo, State
 from sessionmd.usage.discover import Discovery, Transcript
 from sessionmd.usage.scan import FileScan, Problem, scan_file
 
@@ -94,59 +96,128 @@ def _run(state: State, jobs: Sequence[Job], now_ms: int | None) -> list[tuple[in
     return done
 
 
-_BATCH = 8192  # winners per message from a worker
+_MIN_CLAIM = 256 << 10  # bytes of transcripts claimed at a time, at least ...
+_MAX_CLAIM = 4 << 20  # ... and at most (a worker's batch of winners stays small)
+_PIPE_SIZE = 1 << 20  # room for several batches, so the worker rarely waits on the parent
 
 
-def _child(conn: Any, state: State, jobs: Sequence[Job], now_ms: int | None) -> None:
-    """Scan, then send the winners back in batches (never one huge pickle in memory)."""
+class _Queue:
+    """Jobs in path order, claimed from the front by the parent and from the back by the worker.
+
+    Why: splitting the bytes in two halves up front left one process idle for a third of a
+    second (work per byte differs between projects). Claiming small runs as each process
+    gets free keeps both busy until the two ends meet, and each process still reads
+    contiguous runs of paths (a message's copies mostly live in one project), so merging is
+    mostly insertions. Runs shrink as the queue drains, so both finish within a few ms.
+    """
+
+    def __init__(self, ctx: Any, jobs: Sequence[Job], sizes: dict[int, int]) -> None:
+        self.jobs = sorted(jobs, key=lambda j: j.path)
+        cum = [0]
+        for job in self.jobs:
+            cum.append(cum[-1] + sizes[job.idx])
+        self.cum = cum
+        self.ends = ctx.RawArray("q", [0, len(self.jobs)])
+        self.lock = ctx.Lock()
+
+    def take(self, front: bool) -> list[Job]:
+        """The next run of jobs for one side; empty when none are left."""
+        cum = self.cum
+        with self.lock:
+            lo, hi = self.ends[0], self.ends[1]
+            if lo >= hi:
+                return []
+            want = min(max((cum[hi] - cum[lo]) // 16, _MIN_CLAIM), _MAX_CLAIM)
+            if front:
+                cut = bisect_left(cum, cum[lo] + want, lo + 1, hi)
+                self.ends[0] = cut
+                return self.jobs[lo:cut]
+            cut = max(lo, min(bisect_right(cum, cum[hi] - want, lo, hi) - 1, hi - 1))
+            self.ends[1] = cut
+            return self.jobs[cut:hi]
+
+
+def _child(conn: Any, state: State, queue: _Queue, now_ms: int | None) -> None:
+    """Scan runs of jobs from the back of the queue; send each run's winners, then forget them.
+
+    Sending per run (not once at the end) lets the parent merge while it still scans, and
+    keeps the worker's memory at one run's winners instead of half of everyone's.
+    """
     import pickle
 
-    done = _run(state, jobs, now_ms)
-    conn.send_bytes(pickle.dumps((state.models, done), protocol=5))
-    for table in (state.main, state.prog):
-        keys = list(table)
-        conn.send_bytes(pickle.dumps(len(keys)))
-        for n in range(0, len(keys), _BATCH):
-            part = keys[n : n + _BATCH]
-            blob = b"".join([table[k] for k in part])
-            conn.send_bytes(pickle.dumps((part, blob), protocol=5))
+    while True:
+        part = queue.take(front=False)
+        if not part:
+            break
+        done = _run(state, part, now_ms)
+        batch = (
+            state.models,
+            done,
+            list(state.main),
+            b"".join(state.main.values()),
+            list(state.prog),
+            b"".join(state.prog.values()),
+        )
+        state.main = {}
+        state.prog = {}
+        conn.send_bytes(pickle.dumps(batch, protocol=5))
+    conn.send_bytes(b"")
     conn.close()
 
 
-def _receive(conn: Any, state: State) -> list[tuple[int, FileScan]]:
-    """Merge a worker's batches as they arrive; return its per-file results."""
+def _merge_batch(raw: bytes, state: State, done: list[tuple[int, FileScan]]) -> None:
+    """Fold one of the worker's batches (``_child``) into ``state``."""
     import pickle  # here: the status line's path never forks, so never needs it
 
-    models, done = pickle.loads(conn.recv_bytes())
-    for mirrors in (False, True):
-        count = pickle.loads(conn.recv_bytes())
-        got = 0
-        while got < count:
-            part, blob = pickle.loads(conn.recv_bytes())
-            got += len(part)
-            pairs = split_packed(part, blob)
-            if mirrors:
-                state.merge(models, (), pairs)
+    models, their_done, main_keys, main_blob, prog_keys, prog_blob = pickle.loads(raw)
+    done += their_done
+    state.merge_packed(models, main_keys, main_blob, prog_keys, prog_blob)
+
+
+def _parallel(
+    ctx: Any, state: State, jobs: Sequence[Job], sizes: dict[int, int], now_ms: int | None
+) -> list[tuple[int, FileScan]]:
+    """Scan on this process and one forked worker, merging the worker's batches as they come."""
+    queue = _Queue(ctx, jobs, sizes)
+    recv, send = ctx.Pipe(duplex=False)
+    with contextlib.suppress(AttributeError, OSError):
+        import fcntl
+
+        fcntl.fcntl(send.fileno(), fcntl.F_SETPIPE_SZ, _PIPE_SIZE)
+    worker = State(files=state.files, models=list(state.models))
+    proc = ctx.Process(target=_child, args=(send, worker, queue, now_ms), daemon=True)
+    proc.start()
+    send.close()
+    done: list[tuple[int, FileScan]] = []
+    finished = False
+    try:
+        while True:
+            part = queue.take(front=True)
+            if not part:
+                break
+            done += _run(state, part, now_ms)
+            while not finished and recv.poll():
+                raw = recv.recv_bytes()
+                if raw:
+                    _merge_batch(raw, state, done)
+                else:
+                    finished = True
+        while not finished:
+            raw = recv.recv_bytes()
+            if raw:
+                _merge_batch(raw, state, done)
             else:
-                state.merge(models, pairs)
-    result: list[tuple[int, FileScan]] = done
-    return result
-
-
-def _split(jobs: Sequence[Job], sizes: dict[int, int]) -> tuple[list[Job], list[Job]]:
-    """Two halves of about equal bytes, each a contiguous run of paths.
-
-    Copies of a message mostly live in one project (resumed sessions, sub-agents), so
-    contiguous halves make the merge mostly insertions rather than comparisons.
-    """
-    ordered = sorted(jobs, key=lambda j: j.path)
-    half = sum(sizes.values()) / 2
-    acc = 0
-    for n, job in enumerate(ordered):
-        acc += sizes[job.idx]
-        if acc >= half:
-            return ordered[: n + 1], ordered[n + 1 :]
-    return ordered, []
+                finished = True
+    except EOFError:
+        pass  # the worker died: what it claimed but never sent is read again below
+    finally:
+        recv.close()
+        proc.join()
+    seen = {idx for idx, _res in done}
+    missing = [job for job in jobs if job.idx not in seen]
+    if missing:
+        done += _run(state, missing, now_ms)
+    return done
 
 
 def update(
@@ -190,16 +261,7 @@ def _execute(state: State, jobs: Sequence[Job], now_ms: int | None, processes: i
         except ValueError:
             ctx = None
     if ctx is not None:
-        mine, theirs = _split(jobs, sizes)
-        recv, send = ctx.Pipe(duplex=False)
-        worker = State(files=state.files, models=list(state.models))
-        proc = ctx.Process(target=_child, args=(send, worker, theirs, now_ms), daemon=True)
-        proc.start()
-        send.close()
-        done = _run(state, mine, now_ms)
-        their_done = _receive(recv, state)
-        proc.join()
-        done += their_done
+        done = _parallel(ctx, state, jobs, sizes, now_ms)
         stats.processes = 2
     else:
         done = _run(state, jobs, now_ms)

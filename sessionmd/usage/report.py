@@ -6,6 +6,7 @@ Reports aggregate the engine's packed winners directly (``UsageResult.winners()`
 
 from __future__ import annotations
 
+import math
 import re
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
@@ -59,7 +60,9 @@ class Tally:
 
     @property
     def cost(self) -> float:
-        return sum(pricing.cost(m, *v[:4]) for m, v in self.by_model.items())
+        """Summed exactly (``fsum``): the models' order follows the scan's, which two
+        processes sharing the work make vary from run to run; the figure must not."""
+        return math.fsum(pricing.cost(m, *v[:4]) for m, v in self.by_model.items())
 
     def models_used(self) -> list[str]:
         return sorted(m for m in self.by_model if m and m != SYNTHETIC)
