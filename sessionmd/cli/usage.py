@@ -144,7 +144,7 @@ class _Run:
                 err=True,
             )
         now_ms = int(self.now.timestamp() * 1000)
-        future = sum(1 for _k, v, _p in res.winners() if v[0] > now_ms)
+        future = res.state.count_after(now_ms, with_progress=res.view == "daily")
         if future:
             click.echo(
                 f"sessionmd: {future} entries are dated in the future (clock skew?)", err=True

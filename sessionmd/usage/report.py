@@ -20,7 +20,7 @@ if TYPE_CHECKING:
     from sessionmd.usage.api import UsageResult
 
 SYNTHETIC = "<synthetic>"  # Claude Code's model name on API-error lines
-_QUARTER_MS = 900_000
+QUARTER_MS = 900_000  # zone offsets and their changes fall on quarter hours
 
 
 @dataclass(slots=True)
@@ -53,6 +53,28 @@ class Tally:
             m[3] += cr
             if ts_ms < m[4]:
                 m[4] = ts_ms
+
+    def add_sums(
+        self, model: str, i: int, o: int, cc: int, cr: int, n: int, first_ms: int, last_ms: int
+    ) -> None:
+        """``add`` for ``n`` entries of one model at once (their sums, first and last times)."""
+        self.input += i
+        self.output += o
+        self.cache_creation += cc
+        self.cache_read += cr
+        self.entries += n
+        if last_ms > self.last_ms:
+            self.last_ms = last_ms
+        m = self.by_model.get(model)
+        if m is None:
+            self.by_model[model] = [i, o, cc, cr, first_ms]
+        else:
+            m[0] += i
+            m[1] += o
+            m[2] += cc
+            m[3] += cr
+            if first_ms < m[4]:
+                m[4] = first_ms
 
     @property
     def total(self) -> int:
@@ -129,10 +151,10 @@ def day_of(tz: tzinfo) -> Callable[[int], str]:
     memo: dict[int, str] = {}
 
     def day(ms: int) -> str:
-        q = ms // _QUARTER_MS
+        q = ms // QUARTER_MS
         d = memo.get(q)
         if d is None:
-            d = datetime.fromtimestamp(q * _QUARTER_MS / 1000, tz=tz).strftime("%Y-%m-%d")
+            d = datetime.fromtimestamp(q * QUARTER_MS / 1000, tz=tz).strftime("%Y-%m-%d")
             memo[q] = d
         return d
 
