@@ -41,24 +41,24 @@ def daily(
     span = len(models) + 1  # a (quarter, model) pair as one int: quarter * span + model
     sums: dict[int, list[int]] = {}
     get = sums.get
-    blob = state.joined_winners(with_progress=result.view == "daily")
-    for ts, i, o, cc, cr, f, m in _FIELDS.iter_unpack(blob):
-        if not everything and not keep[f]:
-            continue
-        k = ts // QUARTER_MS * span + m
-        a = get(k)
-        if a is None:
-            sums[k] = [i, o, cc, cr, 1, ts, ts]
-        else:
-            a[0] += i
-            a[1] += o
-            a[2] += cc
-            a[3] += cr
-            a[4] += 1
-            if ts < a[5]:
-                a[5] = ts
-            elif ts > a[6]:
-                a[6] = ts
+    for chunk in state.winner_chunks(with_progress=result.view == "daily"):
+        for ts, i, o, cc, cr, f, m in _FIELDS.iter_unpack(chunk):
+            if not everything and not keep[f]:
+                continue
+            k = ts // QUARTER_MS * span + m
+            a = get(k)
+            if a is None:
+                sums[k] = [i, o, cc, cr, 1, ts, ts]
+            else:
+                a[0] += i
+                a[1] += o
+                a[2] += cc
+                a[3] += cr
+                a[4] += 1
+                if ts < a[5]:
+                    a[5] = ts
+                elif ts > a[6]:
+                    a[6] = ts
     day = day_of(tz)
     lo = since.isoformat() if since else ""
     hi = until.isoformat() if until else "9999"
