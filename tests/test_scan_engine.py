@@ -124,3 +124,47 @@ def test_cost_does_not_depend_on_the_order_models_were_met() -> None:
             t.add(m, *rows[m], 0)
         costs.add(t.cost)
     assert len(costs) == 1
+
+
+def _state_with_mirrors() -> State:
+    """Main-only, mirror-only, and shared keys where either copy is the better one."""
+    state = State(files=[FileInfo("/a", "s", "p")])
+    state.model_index("m")
+    state.main = {
+        "main-only": repack((1, 1, 0, 0, 0, 10, 0, 0, 0, 0)),
+        "main-better": repack((2, 9, 0, 0, 0, 20, 0, 0, 0, 0)),
+        "mirror-better": repack((3, 1, 0, 0, 0, 30, 0, 0, 0, 0)),
+    }
+    state.prog = {
+        "main-better": repack((4, 1, 0, 0, 0, 40, 0, 0, 0, 0)),
+        "mirror-better": repack((5, 7, 0, 0, 0, 50, 0, 0, 0, 0)),
+        "mirror-only": repack((6, 1, 0, 0, 0, 60, 0, 0, 0, 1)),
+    }
+    return state
+
+
+@pytest.mark.parametrize("with_progress", [True, False])
+@pytest.mark.parametrize("chunk", [1, 2, 8192])
+def test_winner_chunks_hold_exactly_the_views_winners(
+    with_progress: bool, chunk: int, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from sessionmd.usage import dedupe
+
+    monkeypatch.setattr(dedupe, "_CHUNK", chunk)
+    state = _state_with_mirrors()
+    size = len(_packed(0))
+    got = sorted(
+        unpack(blob[n : n + size])
+        for blob in state.winner_chunks(with_progress)
+        for n in range(0, len(blob), size)
+    )
+    assert got == sorted(v for _k, v, _p in state.winners(with_progress))
+    assert [v[0] for v in got] == ([1, 2, 5, 6] if with_progress else [1, 2, 3])
+
+
+@pytest.mark.parametrize("with_progress", [True, False])
+def test_count_after_counts_the_views_future_winners(with_progress: bool) -> None:
+    state = _state_with_mirrors()
+    for ms in (-(1 << 40), -1, 0, 1, 2, 3, 4, 5, 6, 7):
+        expected = sum(1 for _k, v, _p in state.winners(with_progress) if v[0] > ms)
+        assert state.count_after(ms, with_progress) == expected

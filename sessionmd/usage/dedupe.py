@@ -170,7 +170,7 @@ class State:
                 elif beats(packed, cur):
                     better[key] = packed
             if better:
-                values = (better.get(k, v) for k, v in main.items())
+                values = map(better.get, main, main.values())  # C-level, no frame
             values = chain(values, extra)
         it = iter(values)
         while True:
@@ -188,8 +188,9 @@ class State:
         tables = [self.main, self.prog] if with_progress else [self.main]
         stamp = itemgetter(slice(RANK, RANK + 8))
         bound = _STAMP.pack(ms)
-        # A negative stamp's bytes sort high too: it only sends us down the exact path.
-        if not any(t and max(map(stamp, t.values())) > bound for t in tables):
+        # Big-endian bytes sort as the numbers do while both are >= 0; a negative stamp
+        # sorts high, which only sends us down the exact path.
+        if ms >= 0 and not any(t and max(map(stamp, t.values())) > bound for t in tables):
             return 0
         return sum(1 for _k, v, _p in self.winners(with_progress) if v[0] > ms)
 

@@ -3,9 +3,10 @@
 A file the state has read before is read from its last complete line on when it grew; when
 any known file shrank, changed identity (inode, device, or mtime at the same size) or
 disappeared, the state is rebuilt from scratch, because winners it gave may have hidden
-runners-up that only a full pass recovers. Large amounts of new bytes are split over two
-processes (fork, where the platform has it); each builds its own state over the shared file
-table and the parent merges them with the same order-free rule.
+runners-up that only a full pass recovers. Large amounts of new bytes are read by two
+processes (fork, where the platform has it) that claim runs of files from the two ends of one
+queue as they get free; the worker sends each run's winners back, and the parent merges them
+with the same order-free rule while it reads its own.
 """
 
 from __future__ import annotations
