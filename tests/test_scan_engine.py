@@ -168,3 +168,48 @@ def test_count_after_counts_the_views_future_winners(with_progress: bool) -> Non
     for ms in (-(1 << 40), -1, 0, 1, 2, 3, 4, 5, 6, 7):
         expected = sum(1 for _k, v, _p in state.winners(with_progress) if v[0] > ms)
         assert state.count_after(ms, with_progress) == expected
+
+
+@pytest.mark.parametrize("batches_before_dying", [0, 1])
+def test_a_worker_that_dies_costs_time_not_results(
+    batches_before_dying: int, tmp_path: object, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Whatever the worker claimed but never sent is read again by the parent."""
+    import os
+    from pathlib import Path
+
+    from usage_support import NOW_DT, generate
+
+    from sessionmd.usage.api import load_usage
+
+    root = Path(str(tmp_path))
+    generate(root, "--projects", "2", "--sessions", "5", "--messages", "10", "--seed", "9")
+    real_child = engine._child
+
+    def dying_child(conn: object, state: State, queue: engine._Queue, now_ms: object) -> None:
+        class Dies:
+            def __init__(self) -> None:
+                self.sent = 0
+
+            def send_bytes(self, raw: bytes) -> None:
+                if self.sent >= batches_before_dying:
+                    os._exit(3)  # as if killed: no sentinel, no clean close
+                self.sent += 1
+                conn.send_bytes(raw)  # type: ignore[attr-defined]
+
+            def close(self) -> None:
+                conn.close()  # type: ignore[attr-defined]
+
+        real_child(Dies(), state, queue, now_ms)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(engine, "PARALLEL_MIN_BYTES", 0)
+    monkeypatch.setattr(engine, "_MIN_CLAIM", 1)
+    monkeypatch.setattr(engine, "_MAX_CLAIM", 1)
+    monkeypatch.setattr(engine, "_child", dying_child)
+    two = load_usage(data_dirs=[root], env={}, cache_dir=None, now=NOW_DT, view="daily")
+    one = load_usage(
+        data_dirs=[root], env={}, cache_dir=None, now=NOW_DT, view="daily", processes=1
+    )
+    assert two.stats.processes == 2
+    assert two.stats.files_read == one.stats.files_read
+    assert two.rows == one.rows
