@@ -213,3 +213,30 @@ def test_a_worker_that_dies_costs_time_not_results(
     assert two.stats.processes == 2
     assert two.stats.files_read == one.stats.files_read
     assert two.rows == one.rows
+
+
+def test_clock_skew_is_reported_from_the_cache_too(tmp_path: object) -> None:
+    """A second run reads nothing new (its scan saw no future line), yet still reports them;
+    a future-dated copy that lost to an earlier one is not an entry, so it is not counted."""
+    from pathlib import Path
+
+    from click.testing import CliRunner
+    from usage_support import assistant_line
+
+    from sessionmd.cli.usage import usage
+
+    root = Path(str(tmp_path)) / "c" / "projects" / "p"
+    root.mkdir(parents=True)
+    lines = [
+        assistant_line(ts="2026-01-10T00:00:00.000Z", mid="m1", rid="r1", out=9),
+        assistant_line(ts="2031-05-01T00:00:00.000Z", mid="m1", rid="r1", out=1),  # loses
+        assistant_line(ts="2031-05-01T00:00:00.000Z", mid="m2", rid="r2", out=7),
+    ]
+    (root / "s.jsonl").write_text("".join(ln + "\n" for ln in lines))
+    env = {"SESSIONMD_CACHE_DIR": str(Path(str(tmp_path)) / "cache")}
+    args = ["daily", "--data-dir", str(root.parent.parent), "-z", "UTC", "--verbose"]
+    for run in ("cold", "warm"):
+        res = CliRunner().invoke(usage, args, env=env)
+        assert res.exit_code == 0, res.output
+        assert "1 entries are dated in the future" in res.stderr, run
+        assert ("from cache" in res.stderr) == (run == "warm")
