@@ -7,7 +7,6 @@ with the right model, and a report's figures do not depend on the order work fin
 
 from __future__ import annotations
 
-import multiprocessing
 from itertools import permutations
 
 import pytest
@@ -37,7 +36,7 @@ def test_queue_hands_out_every_job_once_in_contiguous_runs(
     old = engine._MIN_CLAIM, engine._MAX_CLAIM
     engine._MIN_CLAIM, engine._MAX_CLAIM = claim, claim * 2
     try:
-        queue = engine._Queue(multiprocessing.get_context("fork"), jobs, by_idx)
+        queue = engine._Queue(jobs, by_idx)
         front: list[int] = []
         back: list[int] = []
         turn = 0
@@ -56,6 +55,7 @@ def test_queue_hands_out_every_job_once_in_contiguous_runs(
                 back = idx + back
     finally:
         engine._MIN_CLAIM, engine._MAX_CLAIM = old
+        queue.close()
     assert front + back == list(range(len(sizes)))
 
 
@@ -176,6 +176,7 @@ def test_a_worker_that_dies_costs_time_not_results(
 ) -> None:
     """Whatever the worker claimed but never sent is read again by the parent."""
     import os
+    import time
     from pathlib import Path
 
     from usage_support import NOW_DT, generate
@@ -184,33 +185,32 @@ def test_a_worker_that_dies_costs_time_not_results(
 
     root = Path(str(tmp_path))
     generate(root, "--projects", "2", "--sessions", "5", "--messages", "10", "--seed", "9")
-    real_child = engine._child
+    real_send = engine._send
+    sent = []
 
-    def dying_child(conn: object, state: State, queue: engine._Queue, now_ms: object) -> None:
-        class Dies:
-            def __init__(self) -> None:
-                self.sent = 0
-
-            def send_bytes(self, raw: bytes) -> None:
-                if self.sent >= batches_before_dying:
-                    os._exit(3)  # as if killed: no sentinel, no clean close
-                self.sent += 1
-                conn.send_bytes(raw)  # type: ignore[attr-defined]
-
-            def close(self) -> None:
-                conn.close()  # type: ignore[attr-defined]
-
-        real_child(Dies(), state, queue, now_ms)  # type: ignore[arg-type]
+    def send_then_die(fd: int, raw: bytes) -> None:  # runs in the forked worker
+        if len(sent) >= batches_before_dying:
+            os._exit(3)  # as if killed: no end-of-work frame, no clean close
+        sent.append(len(raw))
+        real_send(fd, raw)
 
     monkeypatch.setattr(engine, "PARALLEL_MIN_BYTES", 0)
     monkeypatch.setattr(engine, "_MIN_CLAIM", 1)
     monkeypatch.setattr(engine, "_MAX_CLAIM", 1)
-    monkeypatch.setattr(engine, "_child", dying_child)
+    monkeypatch.setattr(engine, "_send", send_then_die)
+    real_take = engine._Queue.take
+
+    def slow_front(queue: engine._Queue, front: bool) -> list[engine.Job]:
+        if front:
+            time.sleep(0.01)  # let the worker claim runs before the parent takes them all
+        return real_take(queue, front)
+
+    monkeypatch.setattr(engine._Queue, "take", slow_front)
     two = load_usage(data_dirs=[root], env={}, cache_dir=None, now=NOW_DT, view="daily")
     one = load_usage(
         data_dirs=[root], env={}, cache_dir=None, now=NOW_DT, view="daily", processes=1
     )
-    assert two.stats.processes == 2
+    assert two.stats.processes == 1  # the worker's share was lost, and read again
     assert two.stats.files_read == one.stats.files_read
     assert two.rows == one.rows
 

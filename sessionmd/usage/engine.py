@@ -13,10 +13,11 @@ from __future__ import annotations
 
 import contextlib
 import gc
+import os
+import struct
 from bisect import bisect_left, bisect_right
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from typing import Any
 
 from sessionmd.usage.dedupe import FileInfo, State
 from sessionmd.usage.discover import Discovery, Transcript
@@ -33,7 +34,7 @@ class ScanStats:
     lines_decoded: int = 0
     future_entries: int = 0
     rebuilt: str = ""  # why the state was rebuilt from scratch ("" = incremental)
-    processes: int = 1
+    processes: int = 1  # 2 when a forked worker read its share
     problems: list[Problem] = field(default_factory=list)
 
 
@@ -100,6 +101,8 @@ def _run(state: State, jobs: Sequence[Job], now_ms: int | None) -> list[tuple[in
 _MIN_CLAIM = 256 << 10  # bytes of transcripts claimed at a time, at least ...
 _MAX_CLAIM = 4 << 20  # ... and at most (a worker's batch of winners stays small)
 _PIPE_SIZE = 1 << 20  # room for several batches, so the worker rarely waits on the parent
+_FRAME = struct.Struct(">Q")  # length prefix of a batch on the pipe (0: the worker is done)
+_ENDS = struct.Struct("=qq")  # the queue's two ends, in memory both processes share
 
 
 class _Queue:
@@ -110,35 +113,77 @@ class _Queue:
     gets free keeps both busy until the two ends meet, and each process still reads
     contiguous runs of paths (a message's copies mostly live in one project), so merging is
     mostly insertions. Runs shrink as the queue drains, so both finish within a few ms.
+
+    Plain ``os`` parts (a shared anonymous map for the two ends, a one-byte token in a pipe
+    as the lock), not ``multiprocessing``: importing that and its ctypes cost 25 ms a run.
     """
 
-    def __init__(self, ctx: Any, jobs: Sequence[Job], sizes: dict[int, int]) -> None:
+    def __init__(self, jobs: Sequence[Job], sizes: dict[int, int]) -> None:
+        import mmap
+
         self.jobs = sorted(jobs, key=lambda j: j.path)
         cum = [0]
         for job in self.jobs:
             cum.append(cum[-1] + sizes[job.idx])
         self.cum = cum
-        self.ends = ctx.RawArray("q", [0, len(self.jobs)])
-        self.lock = ctx.Lock()
+        self.ends = mmap.mmap(-1, _ENDS.size)  # MAP_SHARED: the forked worker sees our writes
+        _ENDS.pack_into(self.ends, 0, 0, len(self.jobs))
+        self.lock_r, self.lock_w = os.pipe()
+        os.write(self.lock_w, b"t")
 
     def take(self, front: bool) -> list[Job]:
         """The next run of jobs for one side; empty when none are left."""
         cum = self.cum
-        with self.lock:
-            lo, hi = self.ends[0], self.ends[1]
+        os.read(self.lock_r, 1)  # wait for the token
+        try:
+            lo, hi = _ENDS.unpack_from(self.ends)
             if lo >= hi:
                 return []
             want = min(max((cum[hi] - cum[lo]) // 16, _MIN_CLAIM), _MAX_CLAIM)
             if front:
                 cut = bisect_left(cum, cum[lo] + want, lo + 1, hi)
-                self.ends[0] = cut
+                _ENDS.pack_into(self.ends, 0, cut, hi)
                 return self.jobs[lo:cut]
             cut = max(lo, min(bisect_right(cum, cum[hi] - want, lo, hi) - 1, hi - 1))
-            self.ends[1] = cut
+            _ENDS.pack_into(self.ends, 0, lo, cut)
             return self.jobs[cut:hi]
+        finally:
+            os.write(self.lock_w, b"t")
+
+    def close(self) -> None:
+        os.close(self.lock_r)
+        os.close(self.lock_w)
+        self.ends.close()
 
 
-def _child(conn: Any, state: State, queue: _Queue, now_ms: int | None) -> None:
+def _send(fd: int, raw: bytes) -> None:
+    """One length-prefixed frame (``os.write`` may take a large one in parts)."""
+    view = memoryview(_FRAME.pack(len(raw)) + raw)
+    while view:
+        view = view[os.write(fd, view) :]
+
+
+def _recv(fd: int) -> bytes | None:
+    """The next frame; b"" when the worker is done, None when it died before saying so."""
+    head = _read(fd, _FRAME.size)
+    if head is None:
+        return None
+    (size,) = _FRAME.unpack(head)
+    return _read(fd, size) if size else b""
+
+
+def _read(fd: int, size: int) -> bytes | None:
+    parts = []
+    while size:
+        part = os.read(fd, min(size, _PIPE_SIZE))
+        if not part:
+            return None
+        parts.append(part)
+        size -= len(part)
+    return b"".join(parts)
+
+
+def _child(fd: int, state: State, queue: _Queue, now_ms: int | None) -> None:
     """Scan runs of jobs from the back of the queue; send each run's winners, then forget them.
 
     Sending per run (not once at the end) lets the parent merge while it still scans, and
@@ -161,9 +206,8 @@ def _child(conn: Any, state: State, queue: _Queue, now_ms: int | None) -> None:
         )
         state.main = {}
         state.prog = {}
-        conn.send_bytes(pickle.dumps(batch, protocol=5))
-    conn.send_bytes(b"")
-    conn.close()
+        _send(fd, pickle.dumps(batch, protocol=5))
+    _send(fd, b"")
 
 
 def _merge_batch(raw: bytes, state: State, done: list[tuple[int, FileScan]]) -> None:
@@ -176,19 +220,33 @@ def _merge_batch(raw: bytes, state: State, done: list[tuple[int, FileScan]]) -> 
 
 
 def _parallel(
-    ctx: Any, state: State, jobs: Sequence[Job], sizes: dict[int, int], now_ms: int | None
-) -> list[tuple[int, FileScan]]:
-    """Scan on this process and one forked worker, merging the worker's batches as they come."""
-    queue = _Queue(ctx, jobs, sizes)
-    recv, send = ctx.Pipe(duplex=False)
+    state: State, jobs: Sequence[Job], sizes: dict[int, int], now_ms: int | None
+) -> tuple[list[tuple[int, FileScan]], bool]:
+    """Scan on this process and one forked worker, merging the worker's batches as they come.
+
+    Returns the per-file results and whether the worker did its share. A worker that dies
+    (killed, out of memory, a bug) costs time, not results: the runs it claimed but never
+    sent are read again here.
+    """
+    import select
+
+    queue = _Queue(jobs, sizes)
+    recv, send = os.pipe()
     with contextlib.suppress(AttributeError, OSError):
         import fcntl
 
-        fcntl.fcntl(send.fileno(), fcntl.F_SETPIPE_SZ, _PIPE_SIZE)
+        fcntl.fcntl(send, fcntl.F_SETPIPE_SZ, _PIPE_SIZE)
     worker = State(files=state.files, models=list(state.models))
-    proc = ctx.Process(target=_child, args=(send, worker, queue, now_ms), daemon=True)
-    proc.start()
-    send.close()
+    pid = os.fork()
+    if pid == 0:  # the worker: never returns into the caller's code
+        code = 1
+        try:
+            os.close(recv)
+            _child(send, worker, queue, now_ms)
+            code = 0
+        finally:
+            os._exit(code)
+    os.close(send)
     done: list[tuple[int, FileScan]] = []
     finished = False
     try:
@@ -197,28 +255,27 @@ def _parallel(
             if not part:
                 break
             done += _run(state, part, now_ms)
-            while not finished and recv.poll():
-                raw = recv.recv_bytes()
+            while not finished and select.select([recv], [], [], 0)[0]:
+                raw = _recv(recv)
                 if raw:
                     _merge_batch(raw, state, done)
                 else:
                     finished = True
         while not finished:
-            raw = recv.recv_bytes()
+            raw = _recv(recv)
             if raw:
                 _merge_batch(raw, state, done)
             else:
                 finished = True
-    except EOFError:
-        pass  # the worker died: what it claimed but never sent is read again below
     finally:
-        recv.close()
-        proc.join()
+        os.close(recv)
+        _pid, status = os.waitpid(pid, 0)
+        queue.close()
     seen = {idx for idx, _res in done}
     missing = [job for job in jobs if job.idx not in seen]
     if missing:
         done += _run(state, missing, now_ms)
-    return done
+    return done, finished and os.waitstatus_to_exitcode(status) == 0
 
 
 def update(
@@ -253,17 +310,9 @@ def _execute(state: State, jobs: Sequence[Job], now_ms: int | None, processes: i
     sizes = {j.idx: state.files[j.idx].size - j.offset for j in jobs}
     total = sum(sizes.values())
     done: list[tuple[int, FileScan]]
-    ctx = None
-    if processes > 1 and total >= PARALLEL_MIN_BYTES and len(jobs) > 1:
-        import multiprocessing  # here, not at the top: the status line never forks
-
-        try:
-            ctx = multiprocessing.get_context("fork")
-        except ValueError:
-            ctx = None
-    if ctx is not None:
-        done = _parallel(ctx, state, jobs, sizes, now_ms)
-        stats.processes = 2
+    if processes > 1 and total >= PARALLEL_MIN_BYTES and len(jobs) > 1 and hasattr(os, "fork"):
+        done, shared = _parallel(state, jobs, sizes, now_ms)
+        stats.processes = 2 if shared else 1
     else:
         done = _run(state, jobs, now_ms)
     for idx, res in done:
