@@ -12,8 +12,9 @@ Two winners are kept per key: the best ordinary line, and the best ``agent_progr
 line. ccusage's daily view counts both kinds (its winner is the better of the two); its blocks
 and sessions views ignore mirrors (the ordinary winner only).
 
-Each winner is a 73-byte ``bytes`` (``struct``), not a tuple of Python ints, so that state
-costs about 200 bytes per distinct message.
+Each winner is a 74-byte ``bytes`` (``struct``), not a tuple of Python ints, so that state
+costs about 260 bytes per distinct message (key string, winner and dictionary entry; about
+300 of resident memory on a 1 GB corpus).
 """
 
 from __future__ import annotations
