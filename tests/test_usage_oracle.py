@@ -130,7 +130,8 @@ def test_two_process_scan_equals_one_process(corpus: Any, monkeypatch: pytest.Mo
 
     root, oracle = corpus
     monkeypatch.setattr(engine, "PARALLEL_MIN_BYTES", 0)
-    monkeypatch.setattr(engine, "_BATCH", 7)  # many small batches through the pipe
+    monkeypatch.setattr(engine, "_MIN_CLAIM", 1)  # many small batches through the pipe
+    monkeypatch.setattr(engine, "_MAX_CLAIM", 1)
     two = load_usage(data_dirs=[root], env={}, cache_dir=None, now=NOW_DT, view="daily")
     assert two.stats.processes == 2
     one = load_usage(

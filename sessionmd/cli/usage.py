@@ -143,8 +143,15 @@ class _Run:
                 f"sessionmd: skipped {len(problems)} unreadable lines or files (--verbose lists them)",
                 err=True,
             )
-        now_ms = int(self.now.timestamp() * 1000)
-        future = sum(1 for _k, v, _p in res.winners() if v[0] > now_ms)
+        from sessionmd.usage.api import to_ms
+
+        s = res.stats
+        if s.rebuilt and not s.future_entries:
+            # Every line was read in this run and none was dated after ``now`` (the scan's
+            # own test, same ``to_ms``): no winner can be.
+            future = 0
+        else:
+            future = res.state.count_after(to_ms(self.now), with_progress=res.view == "daily")
         if future:
             click.echo(
                 f"sessionmd: {future} entries are dated in the future (clock skew?)", err=True

@@ -3,19 +3,23 @@
 A file the state has read before is read from its last complete line on when it grew; when
 any known file shrank, changed identity (inode, device, or mtime at the same size) or
 disappeared, the state is rebuilt from scratch, because winners it gave may have hidden
-runners-up that only a full pass recovers. Large amounts of new bytes are split over two
-processes (fork, where the platform has it); each builds its own state over the shared file
-table and the parent merges them with the same order-free rule.
+runners-up that only a full pass recovers. Large amounts of new bytes are read by two
+processes (fork, where the platform has it) that claim runs of files from the two ends of one
+queue as they get free; the worker sends each run's winners back, and the parent merges them
+with the same order-free rule while it reads its own.
 """
 
 from __future__ import annotations
 
+import contextlib
 import gc
+import os
+import struct
+from bisect import bisect_left, bisect_right
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from typing import Any
 
-from sessionmd.usage.dedupe import FileInfo, State, split_packed
+from sessionmd.usage.dedupe import FileInfo, State
 from sessionmd.usage.discover import Discovery, Transcript
 from sessionmd.usage.scan import FileScan, Problem, scan_file
 
@@ -30,7 +34,7 @@ class ScanStats:
     lines_decoded: int = 0
     future_entries: int = 0
     rebuilt: str = ""  # why the state was rebuilt from scratch ("" = incremental)
-    processes: int = 1
+    processes: int = 1  # 2 when a forked worker read its share
     problems: list[Problem] = field(default_factory=list)
 
 
@@ -94,59 +98,184 @@ def _run(state: State, jobs: Sequence[Job], now_ms: int | None) -> list[tuple[in
     return done
 
 
-_BATCH = 8192  # winners per message from a worker
+_MIN_CLAIM = 256 << 10  # bytes of transcripts claimed at a time, at least ...
+_MAX_CLAIM = 4 << 20  # ... and at most (a worker's batch of winners stays small)
+_PIPE_SIZE = 1 << 20  # room for several batches, so the worker rarely waits on the parent
+_FRAME = struct.Struct(">Q")  # length prefix of a batch on the pipe (0: the worker is done)
+_ENDS = struct.Struct("=qq")  # the queue's two ends, in memory both processes share
 
 
-def _child(conn: Any, state: State, jobs: Sequence[Job], now_ms: int | None) -> None:
-    """Scan, then send the winners back in batches (never one huge pickle in memory)."""
+class _Queue:
+    """Jobs in path order, claimed from the front by the parent and from the back by the worker.
+
+    Why: splitting the bytes in two halves up front left one process idle for a third of a
+    second (work per byte differs between projects). Claiming small runs as each process
+    gets free keeps both busy until the two ends meet, and each process still reads
+    contiguous runs of paths (a message's copies mostly live in one project), so merging is
+    mostly insertions. Runs shrink as the queue drains, so both finish within a few ms.
+
+    Plain ``os`` parts (a shared anonymous map for the two ends, a one-byte token in a pipe
+    as the lock), not ``multiprocessing``: importing that and its ctypes cost 25 ms a run.
+    """
+
+    def __init__(self, jobs: Sequence[Job], sizes: dict[int, int]) -> None:
+        import mmap
+
+        self.jobs = sorted(jobs, key=lambda j: j.path)
+        cum = [0]
+        for job in self.jobs:
+            cum.append(cum[-1] + sizes[job.idx])
+        self.cum = cum
+        self.ends = mmap.mmap(-1, _ENDS.size)  # MAP_SHARED: the forked worker sees our writes
+        _ENDS.pack_into(self.ends, 0, 0, len(self.jobs))
+        self.lock_r, self.lock_w = os.pipe()
+        os.write(self.lock_w, b"t")
+
+    def take(self, front: bool) -> list[Job]:
+        """The next run of jobs for one side; empty when none are left."""
+        cum = self.cum
+        os.read(self.lock_r, 1)  # wait for the token
+        try:
+            lo, hi = _ENDS.unpack_from(self.ends)
+            if lo >= hi:
+                return []
+            want = min(max((cum[hi] - cum[lo]) // 16, _MIN_CLAIM), _MAX_CLAIM)
+            if front:
+                cut = bisect_left(cum, cum[lo] + want, lo + 1, hi)
+                _ENDS.pack_into(self.ends, 0, cut, hi)
+                return self.jobs[lo:cut]
+            cut = max(lo, min(bisect_right(cum, cum[hi] - want, lo, hi) - 1, hi - 1))
+            _ENDS.pack_into(self.ends, 0, lo, cut)
+            return self.jobs[cut:hi]
+        finally:
+            os.write(self.lock_w, b"t")
+
+    def close(self) -> None:
+        os.close(self.lock_r)
+        os.close(self.lock_w)
+        self.ends.close()
+
+
+def _send(fd: int, raw: bytes) -> None:
+    """One length-prefixed frame (``os.write`` may take a large one in parts)."""
+    view = memoryview(_FRAME.pack(len(raw)) + raw)
+    while view:
+        view = view[os.write(fd, view) :]
+
+
+def _recv(fd: int) -> bytes | None:
+    """The next frame; b"" when the worker is done, None when it died before saying so."""
+    head = _read(fd, _FRAME.size)
+    if head is None:
+        return None
+    (size,) = _FRAME.unpack(head)
+    return _read(fd, size) if size else b""
+
+
+def _read(fd: int, size: int) -> bytes | None:
+    parts = []
+    while size:
+        part = os.read(fd, min(size, _PIPE_SIZE))
+        if not part:
+            return None
+        parts.append(part)
+        size -= len(part)
+    return b"".join(parts)
+
+
+def _child(fd: int, state: State, queue: _Queue, now_ms: int | None) -> None:
+    """Scan runs of jobs from the back of the queue; send each run's winners, then forget them.
+
+    Sending per run (not once at the end) lets the parent merge while it still scans, and
+    keeps the worker's memory at one run's winners instead of half of everyone's.
+    """
     import pickle
 
-    done = _run(state, jobs, now_ms)
-    conn.send_bytes(pickle.dumps((state.models, done), protocol=5))
-    for table in (state.main, state.prog):
-        keys = list(table)
-        conn.send_bytes(pickle.dumps(len(keys)))
-        for n in range(0, len(keys), _BATCH):
-            part = keys[n : n + _BATCH]
-            blob = b"".join([table[k] for k in part])
-            conn.send_bytes(pickle.dumps((part, blob), protocol=5))
-    conn.close()
+    while True:
+        part = queue.take(front=False)
+        if not part:
+            break
+        done = _run(state, part, now_ms)
+        batch = (
+            state.models,
+            done,
+            list(state.main),
+            b"".join(state.main.values()),
+            list(state.prog),
+            b"".join(state.prog.values()),
+        )
+        state.main = {}
+        state.prog = {}
+        _send(fd, pickle.dumps(batch, protocol=5))
+    _send(fd, b"")
 
 
-def _receive(conn: Any, state: State) -> list[tuple[int, FileScan]]:
-    """Merge a worker's batches as they arrive; return its per-file results."""
+def _merge_batch(raw: bytes, state: State, done: list[tuple[int, FileScan]]) -> None:
+    """Fold one of the worker's batches (``_child``) into ``state``."""
     import pickle  # here: the status line's path never forks, so never needs it
 
-    models, done = pickle.loads(conn.recv_bytes())
-    for mirrors in (False, True):
-        count = pickle.loads(conn.recv_bytes())
-        got = 0
-        while got < count:
-            part, blob = pickle.loads(conn.recv_bytes())
-            got += len(part)
-            pairs = split_packed(part, blob)
-            if mirrors:
-                state.merge(models, (), pairs)
-            else:
-                state.merge(models, pairs)
-    result: list[tuple[int, FileScan]] = done
-    return result
+    models, their_done, main_keys, main_blob, prog_keys, prog_blob = pickle.loads(raw)
+    done += their_done
+    state.merge_packed(models, main_keys, main_blob, prog_keys, prog_blob)
 
 
-def _split(jobs: Sequence[Job], sizes: dict[int, int]) -> tuple[list[Job], list[Job]]:
-    """Two halves of about equal bytes, each a contiguous run of paths.
+def _parallel(
+    state: State, jobs: Sequence[Job], sizes: dict[int, int], now_ms: int | None
+) -> tuple[list[tuple[int, FileScan]], bool]:
+    """Scan on this process and one forked worker, merging the worker's batches as they come.
 
-    Copies of a message mostly live in one project (resumed sessions, sub-agents), so
-    contiguous halves make the merge mostly insertions rather than comparisons.
+    Returns the per-file results and whether the worker did its share. A worker that dies
+    (killed, out of memory, a bug) costs time, not results: the runs it claimed but never
+    sent are read again here.
     """
-    ordered = sorted(jobs, key=lambda j: j.path)
-    half = sum(sizes.values()) / 2
-    acc = 0
-    for n, job in enumerate(ordered):
-        acc += sizes[job.idx]
-        if acc >= half:
-            return ordered[: n + 1], ordered[n + 1 :]
-    return ordered, []
+    import select
+
+    queue = _Queue(jobs, sizes)
+    recv, send = os.pipe()
+    with contextlib.suppress(AttributeError, OSError):
+        import fcntl
+
+        fcntl.fcntl(send, fcntl.F_SETPIPE_SZ, _PIPE_SIZE)
+    worker = State(files=state.files, models=list(state.models))
+    pid = os.fork()
+    if pid == 0:  # the worker: never returns into the caller's code
+        code = 1
+        try:
+            os.close(recv)
+            _child(send, worker, queue, now_ms)
+            code = 0
+        finally:
+            os._exit(code)
+    os.close(send)
+    done: list[tuple[int, FileScan]] = []
+    finished = False
+    try:
+        while True:
+            part = queue.take(front=True)
+            if not part:
+                break
+            done += _run(state, part, now_ms)
+            while not finished and select.select([recv], [], [], 0)[0]:
+                raw = _recv(recv)
+                if raw:
+                    _merge_batch(raw, state, done)
+                else:
+                    finished = True
+        while not finished:
+            raw = _recv(recv)
+            if raw:
+                _merge_batch(raw, state, done)
+            else:
+                finished = True
+    finally:
+        os.close(recv)
+        _pid, status = os.waitpid(pid, 0)
+        queue.close()
+    seen = {idx for idx, _res in done}
+    missing = [job for job in jobs if job.idx not in seen]
+    if missing:
+        done += _run(state, missing, now_ms)
+    return done, finished and os.waitstatus_to_exitcode(status) == 0
 
 
 def update(
@@ -181,26 +310,9 @@ def _execute(state: State, jobs: Sequence[Job], now_ms: int | None, processes: i
     sizes = {j.idx: state.files[j.idx].size - j.offset for j in jobs}
     total = sum(sizes.values())
     done: list[tuple[int, FileScan]]
-    ctx = None
-    if processes > 1 and total >= PARALLEL_MIN_BYTES and len(jobs) > 1:
-        import multiprocessing  # here, not at the top: the status line never forks
-
-        try:
-            ctx = multiprocessing.get_context("fork")
-        except ValueError:
-            ctx = None
-    if ctx is not None:
-        mine, theirs = _split(jobs, sizes)
-        recv, send = ctx.Pipe(duplex=False)
-        worker = State(files=state.files, models=list(state.models))
-        proc = ctx.Process(target=_child, args=(send, worker, theirs, now_ms), daemon=True)
-        proc.start()
-        send.close()
-        done = _run(state, mine, now_ms)
-        their_done = _receive(recv, state)
-        proc.join()
-        done += their_done
-        stats.processes = 2
+    if processes > 1 and total >= PARALLEL_MIN_BYTES and len(jobs) > 1 and hasattr(os, "fork"):
+        done, shared = _parallel(state, jobs, sizes, now_ms)
+        stats.processes = 2 if shared else 1
     else:
         done = _run(state, jobs, now_ms)
     for idx, res in done:

@@ -6,6 +6,7 @@ Reports aggregate the engine's packed winners directly (``UsageResult.winners()`
 
 from __future__ import annotations
 
+import math
 import re
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
@@ -19,7 +20,7 @@ if TYPE_CHECKING:
     from sessionmd.usage.api import UsageResult
 
 SYNTHETIC = "<synthetic>"  # Claude Code's model name on API-error lines
-_QUARTER_MS = 900_000
+QUARTER_MS = 900_000  # zone offsets and their changes fall on quarter hours
 
 
 @dataclass(slots=True)
@@ -53,13 +54,37 @@ class Tally:
             if ts_ms < m[4]:
                 m[4] = ts_ms
 
+    def add_sums(
+        self, model: str, i: int, o: int, cc: int, cr: int, n: int, first_ms: int, last_ms: int
+    ) -> None:
+        """``add`` for ``n`` entries of one model at once (their sums, first and last times)."""
+        self.input += i
+        self.output += o
+        self.cache_creation += cc
+        self.cache_read += cr
+        self.entries += n
+        if last_ms > self.last_ms:
+            self.last_ms = last_ms
+        m = self.by_model.get(model)
+        if m is None:
+            self.by_model[model] = [i, o, cc, cr, first_ms]
+        else:
+            m[0] += i
+            m[1] += o
+            m[2] += cc
+            m[3] += cr
+            if first_ms < m[4]:
+                m[4] = first_ms
+
     @property
     def total(self) -> int:
         return self.input + self.output + self.cache_creation + self.cache_read
 
     @property
     def cost(self) -> float:
-        return sum(pricing.cost(m, *v[:4]) for m, v in self.by_model.items())
+        """Summed exactly (``fsum``): the models' order follows the scan's, which two
+        processes sharing the work make vary from run to run; the figure must not."""
+        return math.fsum(pricing.cost(m, *v[:4]) for m, v in self.by_model.items())
 
     def models_used(self) -> list[str]:
         return sorted(m for m in self.by_model if m and m != SYNTHETIC)
@@ -126,10 +151,10 @@ def day_of(tz: tzinfo) -> Callable[[int], str]:
     memo: dict[int, str] = {}
 
     def day(ms: int) -> str:
-        q = ms // _QUARTER_MS
+        q = ms // QUARTER_MS
         d = memo.get(q)
         if d is None:
-            d = datetime.fromtimestamp(q * _QUARTER_MS / 1000, tz=tz).strftime("%Y-%m-%d")
+            d = datetime.fromtimestamp(q * QUARTER_MS / 1000, tz=tz).strftime("%Y-%m-%d")
             memo[q] = d
         return d
 
