@@ -19,7 +19,7 @@ from typing import Literal
 from sessionmd.usage import cache as cache_mod
 from sessionmd.usage.dedupe import State
 from sessionmd.usage.discover import Discovery, discover
-from sessionmd.usage.engine import ScanStats, update
+from sessionmd.usage.engine import ScanStats, execute, plan
 from sessionmd.usage.models import Block, TokenCounts, UsageEntry
 from sessionmd.usage.scan import Problem
 from sessionmd.usage.timeline import (
@@ -171,13 +171,19 @@ def _load(
                 reason = "cache unreadable, foreign or of another version"
             else:
                 state = loaded[0]
+            loaded = None
         else:
             reason = "no cache yet"
             cache_mod.prune(cache_dir)
     else:
         reason = "no cache"
-    state, stats = update(state or State(), found, to_ms(now), processes)
-    stats.rebuilt = stats.rebuilt or reason
+    # plan() returns a fresh state when a file shrank or vanished: rebinding ``state`` here,
+    # before the scan, frees the cached one (else a rebuild holds two states at its peak).
+    state, jobs, rebuilt = plan(state or State(), found)
+    stats = execute(state, jobs, to_ms(now), processes)
+    stats.files = len(found.files)
+    stats.rebuilt = rebuilt or reason
+    stats.problems[:0] = found.problems
     if full_path is not None and (stats.files_read or stats.rebuilt):
         cache_mod.save(full_path, state, roots, dirs=found.dirs)
     stats.problems.extend(Problem(p, ln, why) for p, ln, why in state.problems)

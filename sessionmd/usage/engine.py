@@ -278,18 +278,6 @@ def _parallel(
     return done, finished and os.waitstatus_to_exitcode(status) == 0
 
 
-def update(
-    state: State, found: Discovery, now_ms: int | None, processes: int = 2
-) -> tuple[State, ScanStats]:
-    """Read every new byte under ``found`` into ``state`` (or a rebuilt one)."""
-    state, jobs, reason = plan(state, found)
-    stats = execute(state, jobs, now_ms, processes)
-    stats.files = len(found.files)
-    stats.rebuilt = reason
-    stats.problems[:0] = found.problems
-    return state, stats
-
-
 def execute(state: State, jobs: Sequence[Job], now_ms: int | None, processes: int = 2) -> ScanStats:
     """Run the jobs ``plan`` made, on two processes when there is enough to read.
 
