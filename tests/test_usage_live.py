@@ -14,7 +14,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from usage_support import assistant_line, generate, write_session
 
-from sessionmd.usage import lineread, live, scan
+from sessionmd.usage import lineread, live
 from sessionmd.usage.api import active_block, build_blocks, load_usage
 from sessionmd.usage.dedupe import State
 from sessionmd.usage.engine import Job, execute
@@ -38,12 +38,6 @@ def _live(root: Path, cache: Path, now: datetime) -> live.LiveUsage:
 
 def _full(root: Path, now: datetime) -> Any:
     return load_usage(data_dirs=[root], env={}, cache_dir=None, now=now, view="blocks")
-
-
-def test_pack_layout_matches_the_engine() -> None:
-    assert lineread.PACK.format == scan.PACK.format
-    assert lineread.BODY.format == scan.BODY.format
-    assert (lineread.RANK, lineread.MARKER) == (scan.RANK, scan.MARKER)
 
 
 def test_appended_lines_are_read_alone(tmp_path: Path) -> None:

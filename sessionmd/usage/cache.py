@@ -12,7 +12,7 @@ Three files per set of data dirs: ``usage-v<N>-<hash>.bin`` (everything) and
 5-hour blocks, which the status line reads) and ``block-v<N>-<hash>.bin`` (the same for the
 latest block only). Layout: an 8-byte magic with the version, a msgpack
 header (tables, counts, CRC-32 of the winners), the keys as length-prefixed msgpack lists, then the
-packed winners back to back (``scan.PACK``, 82 bytes each). Written and read in sections, so
+packed winners back to back (``scan.PACK``, 74 bytes each). Written and read in sections, so
 saving never holds a second copy of the state in memory.
 Both are written to a temporary file and renamed into place, so two processes at once only
 ever see whole files; the last writer wins and each file is consistent on its own. A file
@@ -32,7 +32,7 @@ from typing import BinaryIO, NamedTuple
 import msgspec
 
 from sessionmd.usage.dedupe import FileInfo, State
-from sessionmd.usage.scan import PACK
+from sessionmd.usage.lineread import PACK
 
 VERSION = 5
 MAGIC = b"SMDUSE\x00" + bytes([VERSION])

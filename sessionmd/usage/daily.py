@@ -10,8 +10,8 @@ import struct
 from datetime import date, tzinfo
 
 from sessionmd.usage.api import UsageResult
+from sessionmd.usage.lineread import PACK
 from sessionmd.usage.report import QUARTER_MS, Tally, day_of, project_matcher, totals_json
-from sessionmd.usage.scan import PACK
 
 # The fields a day needs from a packed winner (``scan.PACK``), the rest skipped unread:
 # ts, input, output, cache_creation, cache_read, file index, model index.

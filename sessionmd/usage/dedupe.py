@@ -27,7 +27,7 @@ from operator import itemgetter
 
 import msgspec
 
-from sessionmd.usage.scan import BODY, PACK, RANK
+from sessionmd.usage.lineread import BODY, PACK, RANK
 
 _body = BODY.unpack_from
 _file_at = RANK + 56  # the file index's offset in a packed winner

@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import json
 import struct
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from datetime import datetime
 
 from sessionmd._typing import TYPE_CHECKING
@@ -21,9 +21,9 @@ from sessionmd._typing import TYPE_CHECKING
 if TYPE_CHECKING:
     from typing import Any
 
-# Must equal scan.PACK / BODY / RANK (a test checks): rank prefix (sidechain, 2**63 - total),
-# then ts_ms, input, output, cache_creation, cache_read, offset, reset_ms, file index,
-# model index, sidechain.
+# The packed winner both readers build (``scan`` imports these): rank prefix (sidechain,
+# 2**63 - total), then ts_ms, input, output, cache_creation, cache_read, offset, reset_ms,
+# file index, model index, sidechain.
 PACK = struct.Struct(">BQqqqqqqqIIB")
 BODY = struct.Struct(">qqqqqqqIIB")  # PACK after its rank prefix
 RANK = 9
@@ -99,23 +99,35 @@ def _inner(obj: dict[str, Any] | None) -> tuple[int | None, str | None, bool | N
     )
 
 
-def _reset_ms(line: dict[str, Any]) -> int:
-    """``Claude AI usage limit reached|<epoch>``: the reset time ccusage reports for a block."""
-    message = line.get("message")
-    content = message.get("content") if isinstance(message, dict) else None
-    if not isinstance(content, list):
-        return 0
-    for part in content:
-        text = part.get("text") if isinstance(part, dict) else None
-        if not isinstance(text, str):
-            continue
-        head, sep, tail = text.partition("usage limit reached|")
+def limit_reset_ms(texts: Iterable[str | None]) -> int:
+    """``Claude AI usage limit reached|<epoch>`` among a message's text parts: the reset time
+    (ms) ccusage reports for a block, else 0. Both line readers use it."""
+    for text in texts:
+        head, sep, tail = (text or "").partition("usage limit reached|")
         if sep and head.endswith("Claude AI "):
             try:
                 return int(tail.strip()) * 1000
             except ValueError:
                 return 0
     return 0
+
+
+def _reset_ms(line: dict[str, Any]) -> int:
+    """The reset time of a limit line, checked as ``scan``'s msgspec schema checks it: a
+    content that is not a list of objects with string (or no) text gives 0."""
+    message = line.get("message")
+    content = message.get("content") if isinstance(message, dict) else None
+    if not isinstance(content, list):
+        return 0
+    texts: list[str | None] = []
+    for part in content:
+        if not isinstance(part, dict):
+            return 0
+        text = part.get("text")
+        if text is not None and not isinstance(text, str):
+            return 0
+        texts.append(text)
+    return limit_reset_ms(texts)
 
 
 class Record:

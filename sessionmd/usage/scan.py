@@ -20,13 +20,13 @@ from typing import Annotated, Optional, Protocol
 
 import msgspec
 
-# A message's winning copy, packed. A 9-byte rank prefix (sidechain, then 2**63 - total,
-# big-endian) makes "is this copy better?" a comparison of two short byte strings; the body
-# that follows holds: ts_ms, input, output, cache_creation, cache_read, offset, reset_ms,
-# file index, model index, sidechain.
-PACK = struct.Struct(">BQqqqqqqqIIB")
-BODY = struct.Struct(">qqqqqqqIIB")
-RANK = 9  # bytes of rank prefix before the body
+from sessionmd.usage.lineread import LIMIT_MARKER, MARKER, PACK, RANK, limit_reset_ms
+
+# A message's winning copy, packed (the layout lives in ``lineread``, which the status line's
+# reader shares): a 9-byte rank prefix (sidechain, then 2**63 - total, big-endian) makes "is
+# this copy better?" a comparison of two short byte strings; the body that follows holds:
+# ts_ms, input, output, cache_creation, cache_read, offset, reset_ms, file index, model
+# index, sidechain.
 pack = PACK.pack
 _BIAS = 1 << 63
 
@@ -42,8 +42,6 @@ def repack(body: tuple[int, ...]) -> bytes:
     return pack(body[9], _BIAS - total, *body)
 
 
-MARKER = b'"usage":{'
-LIMIT_MARKER = b"usage limit reached|"
 CHUNK = 1 << 20  # bytes read at a time
 MAX_LINE = 16 << 20  # a usage line longer than this is skipped (and counted), never buffered
 
@@ -155,15 +153,7 @@ def _reset_ms(raw: bytes | memoryview) -> int:
         return 0
     if line.message is None or not line.message.content:
         return 0
-    for part in line.message.content:
-        text = part.text or ""
-        head, sep, tail = text.partition("usage limit reached|")
-        if sep and head.endswith("Claude AI "):
-            try:
-                return int(tail.strip()) * 1000
-            except ValueError:
-                return 0
-    return 0
+    return limit_reset_ms(part.text for part in line.message.content)
 
 
 def scan_file(
