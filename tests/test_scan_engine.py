@@ -240,3 +240,22 @@ def test_clock_skew_is_reported_from_the_cache_too(tmp_path: object) -> None:
         assert res.exit_code == 0, res.output
         assert "1 entries are dated in the future" in res.stderr, run
         assert ("from cache" in res.stderr) == (run == "warm")
+
+
+def test_parent_does_not_wait_for_a_token_a_dead_worker_took() -> None:
+    """A worker killed between taking the queue's token and giving it back must not hang
+    the parent: once the worker's end of the liveness pipe closes, the parent goes on."""
+    import os
+    import threading
+
+    jobs, by_idx = _jobs([100, 200, 300, 400])
+    queue = engine._Queue(jobs, by_idx)
+    os.read(queue.lock_r, 1)  # the "worker" takes the token and never gives it back
+    queue.worker_started()  # the parent's copy of the liveness pipe's write end is closed
+    got: list[list[engine.Job]] = []
+    thread = threading.Thread(target=lambda: got.append(queue.take(front=True)), daemon=True)
+    thread.start()
+    thread.join(timeout=5)
+    assert not thread.is_alive(), "the parent hung on the lost token"
+    assert got and got[0]
+    queue.close()

@@ -130,11 +130,30 @@ class _Queue:
         _ENDS.pack_into(self.ends, 0, 0, len(self.jobs))
         self.lock_r, self.lock_w = os.pipe()
         os.write(self.lock_w, b"t")
+        # Only the worker keeps the write end (``worker_started``): end of file on the read
+        # end means the worker is gone, perhaps with the token, so the parent stops waiting.
+        self.alive_r, self.alive_w = os.pipe()
+
+    def worker_started(self) -> None:
+        """In the parent, after the fork."""
+        os.close(self.alive_w)
+        self.alive_w = -1
+
+    def _acquire(self, front: bool) -> None:
+        if not front or self.alive_w != -1:
+            os.read(self.lock_r, 1)  # the worker, or no worker yet: wait for the token
+            return
+        import select
+
+        ready, _w, _x = select.select([self.lock_r, self.alive_r], [], [])
+        if self.lock_r in ready:
+            os.read(self.lock_r, 1)
+        # else: the worker died, maybe holding the token; nobody else takes runs now
 
     def take(self, front: bool) -> list[Job]:
         """The next run of jobs for one side; empty when none are left."""
         cum = self.cum
-        os.read(self.lock_r, 1)  # wait for the token
+        self._acquire(front)
         try:
             lo, hi = _ENDS.unpack_from(self.ends)
             if lo >= hi:
@@ -151,8 +170,9 @@ class _Queue:
             os.write(self.lock_w, b"t")
 
     def close(self) -> None:
-        os.close(self.lock_r)
-        os.close(self.lock_w)
+        for fd in (self.lock_r, self.lock_w, self.alive_r, self.alive_w):
+            if fd != -1:
+                os.close(fd)
         self.ends.close()
 
 
@@ -247,6 +267,7 @@ def _parallel(
         finally:
             os._exit(code)
     os.close(send)
+    queue.worker_started()
     done: list[tuple[int, FileScan]] = []
     finished = False
     try:
