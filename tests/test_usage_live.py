@@ -364,3 +364,21 @@ def test_one_transcript_without_cwd_survives_full_checks(tmp_path: Path) -> None
     assert got.how == "live" and got.active is not None
     assert got.active.tokens.output == 10
     assert {e.cwd for e in got.entries} == {"/home/dev/app"}
+
+
+def test_a_live_state_of_the_wrong_shape_is_rebuilt(tmp_path: Path) -> None:
+    """Right magic and checksum, wrong contents (another build's layout): rebuilt, not a
+    status line that fails on every call."""
+    root, cache = tmp_path / "claude", tmp_path / "cache"
+    t = datetime(2026, 1, 10, 20, 10, tzinfo=UTC)
+    write_session(root, "p", "s", [_line(t, 1, 4)])
+    now = t + timedelta(minutes=30)
+    _live(root, cache, now)
+    path = live.live_path(cache, [str(root / "projects")])
+    state = live.load(path, [str(root / "projects")])
+    assert state is not None
+    state.rows = {0: None}  # type: ignore[dict-item]  # rows of another layout
+    live.save(path, state)
+    got = _live(root, cache, now)
+    assert got.how.startswith("rebuilt: unusable")
+    assert got.active is not None and got.active.tokens.output == 4

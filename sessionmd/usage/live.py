@@ -791,6 +791,10 @@ def load_live(
                 save(path, live)
         except Rebuild as why:
             live, how = None, f"rebuilt: {why}"
+        except (TypeError, ValueError, IndexError, KeyError, AttributeError) as err:
+            # A state of the right version and checksum but the wrong shape (a development
+            # build wrote it): rebuild it rather than fail on every call.
+            live, how = None, f"rebuilt: unusable live state ({type(err).__name__})"
     else:
         how = "rebuilt: no live state yet"
     if live is None:
