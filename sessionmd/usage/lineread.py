@@ -130,6 +130,16 @@ def _reset_ms(line: dict[str, Any]) -> int:
     return limit_reset_ms(texts)
 
 
+def dedupe_key(mid: str | None, rid: str | None, session: str, path: str, offset: int) -> str:
+    """ccusage 20's dedupe key: (message id, request id); (message id, session) without a
+    request id; a line without a message id is its own key (its file and byte offset)."""
+    if mid is None:
+        return f"\x01{path}\x00{offset}"
+    if rid is None:
+        return f"{mid}\x00s:{session}"
+    return f"{mid}\x00{rid}"
+
+
 class Record:
     """One usage line as the dedupe state sees it: which table, its key, its packed copy."""
 
@@ -187,12 +197,7 @@ def read_line(
         mirror = True
     if counts is None or ts is None:
         return None
-    if mid is None:
-        key = f"\x01{path}\x00{offset}"
-    elif rid is None:
-        key = f"{mid}\x00s:{session_id or session}"
-    else:
-        key = f"{mid}\x00{rid}"
+    key = dedupe_key(mid, rid, session_id or session, path, offset)
     model = model or ""
     reset = 0
     if model == "<synthetic>" and LIMIT_MARKER in raw:

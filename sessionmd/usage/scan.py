@@ -20,7 +20,14 @@ from typing import Annotated, Optional, Protocol
 
 import msgspec
 
-from sessionmd.usage.lineread import LIMIT_MARKER, MARKER, PACK, RANK, limit_reset_ms
+from sessionmd.usage.lineread import (
+    LIMIT_MARKER,
+    MARKER,
+    PACK,
+    RANK,
+    dedupe_key,
+    limit_reset_ms,
+)
 
 # A message's winning copy, packed (the layout lives in ``lineread``, which the status line's
 # reader shares): a 9-byte rank prefix (sidechain, then 2**63 - total, big-endian) makes "is
@@ -311,13 +318,7 @@ def _scan_block(
         ms = round(ts.timestamp() * 1000)
         if ms > future_after:
             future += 1
-        mid = msg.id
-        if mid is None:
-            key = f"\x01{path}\x00{base + start}"
-        elif rid is None:
-            key = f"{mid}\x00s:{line.sessionId or session}"
-        else:
-            key = f"{mid}\x00{rid}"
+        key = dedupe_key(msg.id, rid, line.sessionId or session, path, base + start)
         model = msg.model or ""
         mi = models.get(model)
         if mi is None:
