@@ -133,8 +133,8 @@ def _watch(
     now: str | None,
     interval: float,
 ) -> None:
-    """Redraw every ``interval`` seconds from the engine's recent cache (only appended bytes
-    are read) on top of the history read once at the start."""
+    """Redraw every ``interval`` seconds from the status line's live state (only appended
+    bytes are read) on top of the history read once at the start."""
     from rich.live import Live
 
     from sessionmd.usage.status_io import watch_status

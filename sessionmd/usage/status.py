@@ -306,8 +306,8 @@ def compute_status(
 
     ``entries`` are the deduplicated usage entries (at least the last 7 days'), ``blocks``
     the 5-hour blocks built from them. Entries after ``now`` (clock skew) are ignored.
-    ``complete_since``: the entries hold everything after this time only (the status
-    line's recent cache); a window starting earlier is not used to derive a limit.
+    ``complete_since``: the entries hold everything after this time only; a window
+    starting earlier is not used to derive a limit.
     ``history``: token sums of the time before ``entries`` (the status line's live state
     holds the latest block's messages only); windows reaching back add them, and
     ``complete_since`` is then the history's start.
