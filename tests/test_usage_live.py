@@ -382,3 +382,40 @@ def test_a_live_state_of_the_wrong_shape_is_rebuilt(tmp_path: Path) -> None:
     got = _live(root, cache, now)
     assert got.how.startswith("rebuilt: unusable")
     assert got.active is not None and got.active.tokens.output == 4
+
+
+def _live_worker(args: tuple[str, str, str]) -> list[tuple[Any, ...]]:
+    root, cache, now = args
+    got = _live(Path(root), Path(cache), datetime.fromisoformat(now))
+    return [(e.message_id, e.tokens.output) for e in got.entries]
+
+
+def test_status_lines_at_once_agree_and_leave_whole_files(corpus: Path, tmp_path: Path) -> None:
+    """Several sessions' status lines run at once: each sees the same block, and the state
+    files left behind are whole (the last writer wins; a later run reads them)."""
+    import multiprocessing
+
+    root = tmp_path / "claude"
+    shutil.copytree(corpus, root)
+    cache = tmp_path / "cache"
+    last = max(e.timestamp for e in _full(root, datetime(2026, 2, 1, tzinfo=UTC)).entries)
+    now = last + timedelta(minutes=3)
+    _live(root, cache, now)  # one state to start from, as after the first status line
+    target = max((root / "projects").rglob("*.jsonl"), key=lambda p: p.stat().st_mtime)
+    with target.open("a", encoding="utf-8") as fh:
+        fh.write(_line(last + timedelta(minutes=1), 900, 77, session=target.stem) + "\n")
+    ctx = multiprocessing.get_context("spawn")
+    with ctx.Pool(4) as pool:
+        results = pool.map(_live_worker, [(str(root), str(cache), now.isoformat())] * 8)
+    expected = [
+        (e.message_id, e.tokens.output)
+        for e in _full(root, now).entries
+        if e.timestamp >= min(datetime.fromisoformat(str(r)) for r in [last - timedelta(hours=5)])
+    ]
+    assert all(r == results[0] for r in results)
+    assert ("m900", 77) in results[0]
+    assert not [p for p in cache.iterdir() if p.name.endswith(".tmp")]
+    again = _live(root, cache, now)
+    assert again.how == "live"
+    assert [(e.message_id, e.tokens.output) for e in again.entries] == results[0]
+    assert set(results[0]) <= set(expected)
