@@ -407,15 +407,13 @@ def test_status_lines_at_once_agree_and_leave_whole_files(corpus: Path, tmp_path
     ctx = multiprocessing.get_context("spawn")
     with ctx.Pool(4) as pool:
         results = pool.map(_live_worker, [(str(root), str(cache), now.isoformat())] * 8)
-    expected = [
-        (e.message_id, e.tokens.output)
-        for e in _full(root, now).entries
-        if e.timestamp >= min(datetime.fromisoformat(str(r)) for r in [last - timedelta(hours=5)])
-    ]
+    since = last - timedelta(hours=5)
+    full = _full(root, now).entries
+    expected = {(e.message_id, e.tokens.output) for e in full if e.timestamp >= since}
     assert all(r == results[0] for r in results)
     assert ("m900", 77) in results[0]
     assert not [p for p in cache.iterdir() if p.name.endswith(".tmp")]
     again = _live(root, cache, now)
     assert again.how == "live"
     assert [(e.message_id, e.tokens.output) for e in again.entries] == results[0]
-    assert set(results[0]) <= set(expected)
+    assert set(results[0]) <= expected
