@@ -145,8 +145,8 @@ def test_cache_pointing_outside_its_tables_is_rejected(corpus: Path, tmp_path: P
     roots = [str(corpus / "projects")]
     loaded = cache_mod.read(full, roots)
     assert loaded is not None
-    del loaded.state.files[1:]  # winners now name files that do not exist
-    full.write_bytes(cache_mod.encode_state(loaded.state, roots))
+    del loaded.files[1:]  # winners now name files that do not exist
+    full.write_bytes(cache_mod.encode_state(loaded, roots))
     assert cache_mod.read(full, roots) is None
     assert _load(corpus, cache).stats.rebuilt
 

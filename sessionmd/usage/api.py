@@ -166,12 +166,9 @@ def _load(
     if cache_dir is not None:
         full_path = cache_mod.cache_path(cache_dir, roots)
         if full_path.exists():
-            loaded = cache_mod.read(full_path, roots)
-            if loaded is None:
+            state = cache_mod.read(full_path, roots)
+            if state is None:
                 reason = "cache unreadable, foreign or of another version"
-            else:
-                state = loaded[0]
-            loaded = None
         else:
             reason = "no cache yet"
             cache_mod.prune(cache_dir)
@@ -185,7 +182,7 @@ def _load(
     stats.rebuilt = rebuilt or reason
     stats.problems[:0] = found.problems
     if full_path is not None and (stats.files_read or stats.rebuilt):
-        cache_mod.save(full_path, state, roots, dirs=found.dirs)
+        cache_mod.save(full_path, state, roots)
     stats.problems.extend(Problem(p, ln, why) for p, ln, why in state.problems)
     return state, stats, found
 

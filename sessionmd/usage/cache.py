@@ -7,16 +7,14 @@ line; and, per message key, the winning copy's counts, time, model, file and byt
 line appended to one file can still replace a winner another file gave). Ids, counts and
 times only, never transcript text.
 
-Three files per set of data dirs: ``usage-v<N>-<hash>.bin`` (everything) and
-``recent-v<N>-<hash>.bin`` (the file table and only the winners of the current chain of
-5-hour blocks, which the status line reads) and ``block-v<N>-<hash>.bin`` (the same for the
-latest block only). Layout: an 8-byte magic with the version, a msgpack
-header (tables, counts, CRC-32 of the winners), the keys as length-prefixed msgpack lists, then the
-packed winners back to back (``scan.PACK``, 74 bytes each). Written and read in sections, so
-saving never holds a second copy of the state in memory.
-Both are written to a temporary file and renamed into place, so two processes at once only
-ever see whole files; the last writer wins and each file is consistent on its own. A file
-that is missing, of another version, for other data dirs, or corrupt is ignored and rebuilt.
+One file per set of data dirs, ``usage-v<N>-<hash>.bin`` (the status line keeps its own
+small state beside it: ``live``). Layout: an 8-byte magic with the version, a msgpack header
+(tables, counts, CRC-32 of the winners), the keys as length-prefixed msgpack lists, then the
+packed winners back to back (``lineread.PACK``, 74 bytes each). Written and read in
+sections, so saving never holds a second copy of the state in memory. It is written to a
+temporary file and renamed into place (``atomic``), so two processes at once only ever see
+whole files; the last writer wins. A file that is missing, of another version, for other
+data dirs, or corrupt is ignored and rebuilt.
 """
 
 from __future__ import annotations
@@ -27,14 +25,15 @@ import struct
 import zlib
 from collections.abc import Iterator, Sequence
 from pathlib import Path
-from typing import BinaryIO, NamedTuple
+from typing import BinaryIO
 
 import msgspec
 
+from sessionmd.usage.atomic import replacing
 from sessionmd.usage.dedupe import FileInfo, State
 from sessionmd.usage.lineread import PACK
 
-VERSION = 5
+VERSION = 6  # 6: the header lost the recent files' fields
 MAGIC = b"SMDUSE\x00" + bytes([VERSION])
 _SIZE = PACK.size
 _LEN = struct.Struct(">I")
@@ -50,10 +49,7 @@ class _Header(msgspec.Struct, array_like=True, tag="sessionmd-usage"):
     n_prog: int
     keys_bytes: int  # unused (0): keys follow in length-prefixed batches
     crc: int  # CRC-32 of the packed winners
-    window_start_ms: int = 0  # recent file only: where the current chain of blocks starts
     problems: list[tuple[str, int, str]] = []  # bad lines already read (for --verbose)
-    dirs: list[tuple[str, int]] = []  # folders walked, with mtimes (new files change them)
-    checked_ms: int = 0  # recent file only: when every known file was last stat'ed
 
 
 _encoder = msgspec.msgpack.Encoder()
@@ -89,32 +85,15 @@ def prune(cache_dir: Path) -> int:
     return gone
 
 
-class Loaded(NamedTuple):
-    state: State
-    window_start_ms: int
-    dirs: list[tuple[str, int]]
-    checked_ms: int
-
-
 def _batches(values: list[bytes]) -> Iterator[bytes]:
     for n in range(0, len(values), _BATCH):
         yield b"".join(values[n : n + _BATCH])
 
 
-def dump(
-    out: BinaryIO,
-    state: State,
-    roots: Sequence[str],
-    window_start_ms: int = 0,
-    main: dict[str, bytes] | None = None,
-    dirs: Sequence[tuple[str, int]] = (),
-    checked_ms: int = 0,
-) -> None:
-    """Write the state (or only ``main`` as its winners, for the recent file) to ``out``."""
-    main_t = state.main if main is None else main
-    prog_t = state.prog if main is None else {}
-    keys = [*main_t, *prog_t]
-    values = [*main_t.values(), *prog_t.values()]
+def dump(out: BinaryIO, state: State, roots: Sequence[str]) -> None:
+    """Write the state to ``out``."""
+    keys = [*state.main, *state.prog]
+    values = [*state.main.values(), *state.prog.values()]
     crc = 0
     for chunk in _batches(values):
         crc = zlib.crc32(chunk, crc)
@@ -124,14 +103,11 @@ def dump(
             list(roots),
             state.files,
             state.models,
-            len(main_t),
-            len(prog_t),
+            len(state.main),
+            len(state.prog),
             0,
             crc,
-            window_start_ms,
             state.problems,
-            list(dirs),
-            checked_ms,
         )
     )
     out.write(MAGIC)
@@ -145,23 +121,16 @@ def dump(
         out.write(chunk)
 
 
-def encode_state(
-    state: State,
-    roots: Sequence[str],
-    window_start_ms: int = 0,
-    main: dict[str, bytes] | None = None,
-    dirs: Sequence[tuple[str, int]] = (),
-    checked_ms: int = 0,
-) -> bytes:
+def encode_state(state: State, roots: Sequence[str]) -> bytes:
     """``dump`` into bytes (tests; small states)."""
     import io
 
     buf = io.BytesIO()
-    dump(buf, state, roots, window_start_ms, main, dirs, checked_ms)
+    dump(buf, state, roots)
     return buf.getvalue()
 
 
-def load(src: BinaryIO, roots: Sequence[str]) -> Loaded | None:
+def load(src: BinaryIO, roots: Sequence[str]) -> State | None:
     """The state in ``src``, or None when it is not a whole cache of this version for these roots."""
     try:
         if src.read(len(MAGIC)) != MAGIC:
@@ -198,16 +167,16 @@ def load(src: BinaryIO, roots: Sequence[str]) -> Loaded | None:
     prog = dict(zip(keys[head.n_main :], values[head.n_main :], strict=True))
     state = State(files=head.files, models=list(head.models), main=main, prog=prog)
     state.problems = [(p, ln, why) for p, ln, why in head.problems]
-    return Loaded(state, head.window_start_ms, [(d, m) for d, m in head.dirs], head.checked_ms)
+    return state
 
 
-def decode_state(data: bytes, roots: Sequence[str]) -> Loaded | None:
+def decode_state(data: bytes, roots: Sequence[str]) -> State | None:
     import io
 
     return load(io.BytesIO(data), roots)
 
 
-def read(path: Path, roots: Sequence[str]) -> Loaded | None:
+def read(path: Path, roots: Sequence[str]) -> State | None:
     try:
         with path.open("rb") as fh:
             return load(fh, roots)
@@ -215,43 +184,11 @@ def read(path: Path, roots: Sequence[str]) -> Loaded | None:
         return None
 
 
-def save(
-    path: Path,
-    state: State,
-    roots: Sequence[str],
-    window_start_ms: int = 0,
-    main: dict[str, bytes] | None = None,
-    dirs: Sequence[tuple[str, int]] = (),
-    checked_ms: int = 0,
-) -> bool:
-    """Atomically replace ``path`` with the state; False (and nothing changed) when it cannot.
-
-    The temporary name carries the pid, so two processes never write the same temporary file;
-    ``os.replace`` is atomic, so readers see the old file or the new one, never a mix.
-    """
-    tmp = path.with_name(f"{path.name}.{os.getpid()}.tmp")
+def save(path: Path, state: State, roots: Sequence[str]) -> bool:
+    """Atomically replace ``path`` with the state; False (and nothing changed) when it cannot."""
     try:
-        path.parent.mkdir(parents=True, exist_ok=True)
-        with open(tmp, "wb", opener=lambda p, f: os.open(p, f, 0o600)) as fh:
-            dump(fh, state, roots, window_start_ms, main, dirs, checked_ms)
-        os.replace(tmp, path)
-        return True
+        with replacing(path) as fh:
+            dump(fh, state, roots)
     except OSError:
-        with contextlib.suppress(OSError):
-            os.unlink(tmp)
         return False
-
-
-def write(path: Path, data: bytes) -> bool:
-    """Atomically replace ``path`` with ``data`` (already encoded)."""
-    tmp = path.with_name(f"{path.name}.{os.getpid()}.tmp")
-    try:
-        path.parent.mkdir(parents=True, exist_ok=True)
-        with open(tmp, "wb", opener=lambda p, f: os.open(p, f, 0o600)) as fh:
-            fh.write(data)
-        os.replace(tmp, path)
-        return True
-    except OSError:
-        with contextlib.suppress(OSError):
-            os.unlink(tmp)
-        return False
+    return True

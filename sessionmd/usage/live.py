@@ -42,6 +42,7 @@ from datetime import datetime, timezone
 from pathlib import Path
 
 from sessionmd._typing import TYPE_CHECKING
+from sessionmd.usage.atomic import replacing
 from sessionmd.usage.lineread import BODY, MARKER, RANK, BadLine, read_line
 from sessionmd.usage.models import Block, TokenCounts, UsageEntry
 from sessionmd.usage.roots import projects_roots
@@ -565,17 +566,8 @@ def _table_path(path: Path) -> Path:
 
 
 def _write(path: Path, body: bytes) -> None:
-    """Write atomically (temporary file, then rename): readers see the old or new file."""
-    tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
-    try:
-        fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
-        with open(fd, "wb") as fh:
-            fh.write(_MAGIC + zlib.crc32(body).to_bytes(4, "big") + body)
-        os.replace(tmp, path)
-    except BaseException:
-        with contextlib.suppress(OSError):
-            os.unlink(tmp)
-        raise
+    with replacing(path) as out:
+        out.write(_MAGIC + zlib.crc32(body).to_bytes(4, "big") + body)
 
 
 def _read(path: Path) -> memoryview | None:
@@ -600,7 +592,6 @@ def save(path: Path, live: LiveState) -> None:
     The table goes first, under a new generation number the state then names, so a state
     never pairs with a table of another generation (two runs at once: the last one wins).
     """
-    path.parent.mkdir(parents=True, exist_ok=True)
     if live.table is not None:
         live.generation = int.from_bytes(os.urandom(6), "big")
         body = live.generation.to_bytes(8, "big") + live.table.dump()

@@ -15,13 +15,12 @@ Standard library only: the status line imports this on every call.
 
 from __future__ import annotations
 
-import contextlib
 import json
-import os
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
 
 from sessionmd._typing import TYPE_CHECKING, NamedTuple
+from sessionmd.usage.atomic import replacing
 
 if TYPE_CHECKING:
     from typing import Any
@@ -116,22 +115,9 @@ def to_json(snapshot: Snapshot) -> dict[str, Any]:
 
 
 def write_json_atomic(path: Path, data: Any) -> None:
-    """Write JSON so that a reader sees the old file or the new one, never half of one.
-
-    The temporary name carries the pid, so two processes writing at once do not share
-    one; the last ``os.replace`` wins, whole. (Not ``tempfile``: it costs the status line
-    milliseconds to import.)
-    """
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
-    try:
-        with open(tmp, "w", encoding="utf-8") as handle:
-            json.dump(data, handle, separators=(",", ":"))
-        os.replace(tmp, path)
-    except BaseException:
-        with contextlib.suppress(OSError):
-            os.unlink(tmp)
-        raise
+    """Write JSON so that a reader sees the old file or the new one, never half of one."""
+    with replacing(path) as out:
+        out.write(json.dumps(data, separators=(",", ":")).encode("utf-8"))
 
 
 def read_json(path: Path) -> Any:
