@@ -178,11 +178,12 @@ def estimate(
         from sessionmd.cli.estimate_view import derived_json
         from sessionmd.plan.compile import plan_json
 
+        derived_limit = _DerivedLimits()
         data = [
             {
                 **plan_json(result, state == "written"),
                 "state": state,
-                "derivedLimit": derived_json(result, _derived_limit(result.path)),
+                "derivedLimit": derived_json(result, derived_limit(result.path)),
             }
             for result, state in zip(results, states, strict=True)
         ]
@@ -191,19 +192,33 @@ def estimate(
     _show(done, states)
 
 
-def _derived_limit(plan_path: str) -> Derived | None:
-    """The 5-hour limit derived on this machine (``status``/``statusline`` save it), in the
-    project's token measure; None without one or with an unreadable config."""
-    from sessionmd import paths
-    from sessionmd.config import find_root, load_config
-    from sessionmd.errors import SessionmdError
-    from sessionmd.usage.limits import load_derived
+class _DerivedLimits:
+    """The 5-hour limit derived on this machine (``status``/``statusline`` save it), per
+    plan, in its project's token measure; None without one or with an unreadable config.
 
-    try:
-        measure = load_config(find_root(Path(plan_path).resolve().parent)).token_measure
-    except SessionmdError:
-        return None
-    return load_derived(paths.state_dir(os.environ), measure).get("five_hour")
+    Read once per project root: ``estimate --json plans/`` over hundreds of plans would
+    otherwise read the config and the state file once per plan.
+    """
+
+    def __init__(self) -> None:
+        self._by_root: dict[Path, Derived | None] = {}
+
+    def __call__(self, plan_path: str) -> Derived | None:
+        from sessionmd import paths
+        from sessionmd.config import find_root, load_config
+        from sessionmd.errors import SessionmdError
+        from sessionmd.usage.limits import load_derived
+
+        root = find_root(Path(plan_path).resolve().parent)
+        if root not in self._by_root:
+            try:
+                measure = load_config(root).token_measure
+            except SessionmdError:
+                self._by_root[root] = None
+            else:
+                found = load_derived(paths.state_dir(os.environ), measure)
+                self._by_root[root] = found.get("five_hour")
+        return self._by_root[root]
 
 
 def _show(outcomes: Sequence[CompileResult | Recorded], states: Sequence[str]) -> None:
@@ -215,7 +230,7 @@ def _show(outcomes: Sequence[CompileResult | Recorded], states: Sequence[str]) -
         result, state = outcomes[0], states[0]
         assert isinstance(result, CompileResult)  # a single plan is always compiled
         written = state == "written"
-        derived = _derived_limit(result.path)
+        derived = _DerivedLimits()(result.path)
         if out.is_terminal:
             for item in view.rich_plan(result, state, written, derived):
                 out.print(item)

@@ -336,7 +336,6 @@ class LiveState:
         "checked",
         "generation",
         "hot_dirs",
-        "keep",
         "models",
         "roots",
         "rows",
@@ -365,12 +364,17 @@ class LiveState:
         self.models = models
         self.winners = winners
         self.anchor = anchor  # first entry of the latest block (ms); 0 = no usage yet
-        self.keep = anchor - BLOCK_MS if anchor else 0
         self.buckets = buckets  # per 5-minute bucket start (ms)
         self.session_sums = session_sums  # per session id
         self.checked = checked  # when every file was last stat'ed (ms)
         self.generation = generation  # the table file this state goes with
         self.table = table
+
+    @property
+    def keep(self) -> int:
+        """Messages from here on are kept one by one (one block before ``anchor``): a late
+        copy of one of them still deduplicates; older lines are ignored."""
+        return self.anchor - BLOCK_MS if self.anchor else 0
 
     def dump(self) -> bytes:
         return marshal.dumps(
@@ -434,7 +438,6 @@ class LiveState:
         anchor = latest_block_start(stamps, BLOCK_MS / HOUR_MS)
         if anchor != self.anchor:
             self.anchor = anchor
-            self.keep = anchor - BLOCK_MS
             self.fold_before(self.keep)
 
     # -- reading -------------------------------------------------------------------------
@@ -652,12 +655,12 @@ def from_state(
     stamps = sorted(map(_ts, main.values()))
     if stamps:
         live.anchor = latest_block_start(stamps, BLOCK_MS / HOUR_MS)
-        live.keep = live.anchor - BLOCK_MS
         horizon = live.anchor - HISTORY_MS
+        keep = live.keep
         folded: list[bytes] = []
         for key, packed in main.items():
             ts = _ts(packed)
-            if ts >= live.keep:
+            if ts >= keep:
                 live.winners[key] = packed
             elif ts >= horizon:
                 folded.append(packed)
