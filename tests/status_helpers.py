@@ -110,3 +110,20 @@ def run_cli(
         cwd=cwd,
         timeout=60,
     )
+
+
+def append_response(corpus: Path, request_id: str, usage: dict[str, int]) -> None:
+    """Claude Code writes one more response into the newest transcript: a copy of its last
+    assistant line, at 23:54 on the corpus's day, with a new id and ``usage``."""
+    live = max(corpus.glob("projects/*/*.jsonl"), key=lambda p: p.stat().st_mtime_ns)
+    line: dict[str, Any] = next(
+        json.loads(raw)
+        for raw in reversed(live.read_bytes().splitlines())
+        if raw.startswith(b"{") and b'"type":"assistant"' in raw
+    )
+    line["timestamp"] = "2026-11-21T23:54:00.000Z"
+    line["requestId"] = f"req_{request_id}"
+    line["message"]["id"] = f"msg_{request_id}"
+    line["message"]["usage"] = usage
+    with live.open("a") as handle:
+        handle.write(json.dumps(line, separators=(",", ":")) + "\n")

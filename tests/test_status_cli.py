@@ -13,7 +13,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from status_helpers import CORPUS_NOW, cli_env, make_corpus, run_cli
+from status_helpers import CORPUS_NOW, append_response, cli_env, make_corpus, run_cli
 
 from sessionmd.usage.zones import short_tokens
 
@@ -283,23 +283,16 @@ def test_status_watch_refreshes_until_interrupted(tmp_path: Path) -> None:
     )
     time.sleep(2.5)
     # Claude Code writes one more response (5,000 tokens in the measure) meanwhile
-    live = max(root.glob("projects/*/*.jsonl"), key=lambda p: p.stat().st_mtime_ns)
-    line: dict[str, Any] = next(
-        json.loads(raw)
-        for raw in reversed(live.read_bytes().splitlines())
-        if raw.startswith(b"{") and b'"type":"assistant"' in raw
+    append_response(
+        root,
+        "watch",
+        {
+            "input_tokens": 100,
+            "output_tokens": 900,
+            "cache_creation_input_tokens": 4000,
+            "cache_read_input_tokens": 1,
+        },
     )
-    line["timestamp"] = "2026-11-21T23:54:00.000Z"
-    line["requestId"] = "req_watch"
-    line["message"]["id"] = "msg_watch"
-    line["message"]["usage"] = {
-        "input_tokens": 100,
-        "output_tokens": 900,
-        "cache_creation_input_tokens": 4000,
-        "cache_read_input_tokens": 1,
-    }
-    with live.open("a") as handle:
-        handle.write(json.dumps(line, separators=(",", ":")) + "\n")
     time.sleep(2.5)
     proc.send_signal(signal.SIGINT)
     out, err = proc.communicate(timeout=20)

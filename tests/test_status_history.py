@@ -2,14 +2,13 @@
 
 from __future__ import annotations
 
-import json
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
 from typing import Any
 
 from hypothesis import given, settings
 from hypothesis import strategies as st
-from status_helpers import CORPUS_NOW, cli_env, entry, make_corpus
+from status_helpers import CORPUS_NOW, append_response, cli_env, entry, make_corpus
 
 from sessionmd.usage.api import build_blocks
 from sessionmd.usage.clock import parse_now
@@ -56,23 +55,16 @@ def test_watch_refresh_reads_appended_lines(tmp_path: Path) -> None:
     first, kept = watch_status(req, None)
 
     # Claude Code writes one more response into the live transcript
-    live = max(corpus.glob("projects/*/*.jsonl"), key=lambda p: p.stat().st_mtime_ns)
-    template: dict[str, Any] = next(
-        json.loads(raw)
-        for raw in reversed(live.read_bytes().splitlines())
-        if raw.startswith(b"{") and b'"type":"assistant"' in raw
+    append_response(
+        corpus,
+        "watch_test",
+        {
+            "input_tokens": 100,
+            "output_tokens": 900,
+            "cache_creation_input_tokens": 4000,
+            "cache_read_input_tokens": 50_000,
+        },
     )
-    template["timestamp"] = "2026-11-21T23:54:00.000Z"
-    template["requestId"] = "req_watch_test"
-    template["message"]["id"] = "msg_watch_test"
-    template["message"]["usage"] = {
-        "input_tokens": 100,
-        "output_tokens": 900,
-        "cache_creation_input_tokens": 4000,
-        "cache_read_input_tokens": 50_000,
-    }
-    with live.open("a") as handle:
-        handle.write(json.dumps(template, separators=(",", ":")) + "\n")
 
     second, kept = watch_status(req, kept)
     assert second.five_hour.used == first.five_hour.used + 5000
