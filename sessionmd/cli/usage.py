@@ -24,38 +24,11 @@ if TYPE_CHECKING:
 F = TypeVar("F", bound=Callable[..., Any])
 
 
-def system_zone(env: dict[str, str] | os._Environ[str]) -> tzinfo:
-    """The machine's IANA zone (so DST is right), from ``$TZ`` or ``/etc/localtime``."""
-    from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
-
-    name = env.get("TZ", "").lstrip(":")
-    candidates = [name] if name else []
-    try:
-        real = os.path.realpath("/etc/localtime")
-        if "zoneinfo/" in real:
-            candidates.append(real.split("zoneinfo/", 1)[1])
-    except OSError:
-        pass
-    for cand in candidates:
-        try:
-            return ZoneInfo(cand)
-        except (ZoneInfoNotFoundError, ValueError):
-            continue
-    local = datetime.now().astimezone().tzinfo
-    return local if local is not None else timezone.utc
-
-
 def zone_named(name: str | None) -> tzinfo:
-    if not name:
-        return system_zone(os.environ)
-    from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+    """``--timezone`` by IANA name, else the system's zone (``usage.clock``, as status)."""
+    from sessionmd.usage.clock import resolve_zone
 
-    if name.upper() == "UTC":
-        return timezone.utc
-    try:
-        return ZoneInfo(name)
-    except (ZoneInfoNotFoundError, ValueError):
-        raise UsageError(f"--timezone {name!r}: not an IANA time zone") from None
+    return resolve_zone(name, os.environ, "--timezone")
 
 
 def zone_label(tz: tzinfo) -> str:

@@ -99,7 +99,7 @@ def system_zone(env: Mapping[str, str]) -> tzinfo:
         except (ZoneInfoNotFoundError, ValueError):
             pass
     try:
-        target = os.readlink("/etc/localtime")
+        target = os.path.realpath("/etc/localtime")  # may be a chain of links
     except OSError:
         target = ""
     if "zoneinfo/" in target:
@@ -122,4 +122,6 @@ def resolve_zone(name: str | None, env: Mapping[str, str], origin: str = "--time
     try:
         return ZoneInfo(name)
     except (ZoneInfoNotFoundError, ValueError):
-        raise ConfigError(f"unknown time zone {name!r} (use an IANA name)", origin) from None
+        raise ConfigError(
+            f"unknown time zone {name!r} (not an IANA time zone name)", origin
+        ) from None
