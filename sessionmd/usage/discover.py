@@ -16,7 +16,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from sessionmd.usage.roots import config_dirs, projects_folder
+from sessionmd.usage.roots import projects_roots
 from sessionmd.usage.scan import Problem
 
 
@@ -50,18 +50,9 @@ def discover(
     Files are returned sorted by path: ccusage's tie-break order.
     """
     found = Discovery()
-    candidates = list(data_dirs) if data_dirs else config_dirs(env, home)
-    seen_roots: set[str] = set()
-    for base in candidates:
-        projects = projects_folder(base, bool(data_dirs))
-        if projects is None:
-            continue
-        real = os.path.realpath(projects)
-        if real in seen_roots:
-            continue
-        seen_roots.add(real)
-        found.roots.append(projects)
-        _walk(str(projects), found)
+    for projects in projects_roots(data_dirs, env, home):
+        found.roots.append(Path(projects))
+        _walk(projects, found)
     found.files.sort(key=lambda t: t.path)
     return found
 
