@@ -85,6 +85,48 @@ def test_merge_maps_a_workers_models_onto_ours() -> None:
     assert [state.models[unpack(state.main[k])[8]] for k in ("k1", "k2")] == ["sonnet", "opus"]
 
 
+_records = st.lists(
+    st.tuples(
+        st.sampled_from(["k1", "k2", "k3", "k4"]),  # few keys: many collide
+        st.integers(0, 3),  # total
+        st.integers(0, 1),  # sidechain
+        st.integers(0, 2),  # file
+        st.integers(0, 5),  # offset
+        st.booleans(),  # read by the worker, not the parent
+    ),
+    max_size=30,
+)
+
+
+@given(_records, st.integers(1, 4))
+def test_merging_a_workers_batches_equals_one_process_reading_everything(
+    records: list[tuple[str, int, int, int, int, bool]], batches: int
+) -> None:
+    """Keys inserted in bulk, common keys ranked afterwards: the same winners as one loop."""
+    files = [FileInfo(f"/{name}", "s", "p") for name in "cab"]  # path order differs from index
+
+    def packed(total: int, side: int, file: int, offset: int) -> bytes:
+        return repack((1_000, total, 0, 0, 0, offset, 0, file, 0, side))
+
+    def fold(state: State, rows: list[tuple[str, int, int, int, int, bool]]) -> None:
+        for key, total, side, file, offset, _w in rows:
+            new = packed(total, side, file, offset)
+            cur = state.main.get(key)
+            if cur is None or state.beats(new, cur):
+                state.main[key] = new
+
+    one = State(files=files, models=["m"])
+    fold(one, records)
+    parent = State(files=files, models=["m"])
+    fold(parent, [r for r in records if not r[5]])
+    theirs = [r for r in records if r[5]]
+    for n in range(batches):
+        worker = State(files=files, models=["m"])
+        fold(worker, theirs[n::batches])
+        parent.merge_packed(worker.models, list(worker.main), b"".join(worker.main.values()))
+    assert parent.main == one.main
+
+
 def test_two_process_scan_sends_every_file_once(tmp_path: object) -> None:
     """Tiny claims: many runs from both ends, yet each file's result comes back once."""
     from pathlib import Path
