@@ -64,11 +64,11 @@ MAX_LINE = 16 << 20  # a usage line longer than this is skipped (and counted), n
 _Stamp = Annotated[datetime, msgspec.Meta(tz=True)]
 
 
-class _Usage(msgspec.Struct, gc=False):
+class _Usage(msgspec.Struct, gc=False, kw_only=True):
     input_tokens: int
-    output_tokens: int
     cache_creation_input_tokens: Optional[int] = None  # noqa: UP045 - msgspec on 3.10
     cache_read_input_tokens: Optional[int] = None  # noqa: UP045
+    output_tokens: int
 
 
 class _Text(msgspec.Struct, gc=False):
@@ -76,8 +76,8 @@ class _Text(msgspec.Struct, gc=False):
 
 
 class _Message(msgspec.Struct, gc=False):
-    id: Optional[str] = None  # noqa: UP045
     model: Optional[str] = None  # noqa: UP045
+    id: Optional[str] = None  # noqa: UP045
     usage: Optional[_Usage] = None  # noqa: UP045
 
 
@@ -100,14 +100,16 @@ class _Data(msgspec.Struct, gc=False):
 
 
 class _Line(msgspec.Struct, gc=False):
-    type: Optional[str] = None  # noqa: UP045
-    timestamp: Optional[_Stamp] = None  # noqa: UP045
-    sessionId: Optional[str] = None  # noqa: UP045
-    cwd: Optional[str] = None  # noqa: UP045
+    # Fields in the order Claude Code writes them: msgspec looks a key up from where the
+    # previous one matched, so a known key is found at the first comparison.
     isSidechain: Optional[bool] = None  # noqa: UP045
-    requestId: Optional[str] = None  # noqa: UP045
+    cwd: Optional[str] = None  # noqa: UP045
+    sessionId: Optional[str] = None  # noqa: UP045
+    type: Optional[str] = None  # noqa: UP045
     message: Optional[_Message] = None  # noqa: UP045
     data: Optional[_Data] = None  # noqa: UP045
+    requestId: Optional[str] = None  # noqa: UP045
+    timestamp: Optional[_Stamp] = None  # noqa: UP045
 
 
 class _LimitLine(msgspec.Struct, gc=False):
