@@ -329,7 +329,11 @@ def _scan_block(
         ms = round(ts.timestamp() * 1000)
         if ms > future_after:
             future += 1
-        key = dedupe_key(msg.id, rid, line.sessionId or session, path, base + start)
+        mid = msg.id
+        if mid is not None and rid is not None:
+            key = f"{mid}\x00{rid}"  # ``dedupe_key``'s common case, without a call per line
+        else:
+            key = dedupe_key(mid, rid, line.sessionId or session, path, base + start)
         model = msg.model or ""
         if model != last_model:
             mi = models.get(model)
