@@ -56,6 +56,7 @@ def repack(body: tuple[int, ...]) -> bytes:
     return pack(body[9], _BIAS - total, *body)
 
 
+_NOT_ASCII = bytes(range(128, 256))
 CHUNK = 1 << 20  # bytes read at a time
 MAX_LINE = 16 << 20  # a usage line longer than this is skipped (and counted), never buffered
 
@@ -280,7 +281,8 @@ def _scan_block(
     file_idx = sink.file_idx
     decode = _decode_line
     bias = _BIAS
-    ascii_only = data.isascii()  # one fast pass; most transcripts are pure ASCII
+    # One SIMD pass (twice as fast as ``bytes.isascii``); most transcripts are pure ASCII.
+    ascii_only = stringzilla.find_first_of(data, _NOT_ASCII) < 0
     future = 0
     future_after = now_ms if now_ms is not None else 1 << 62
     cwd = out.cwd
