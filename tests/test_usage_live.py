@@ -254,6 +254,22 @@ def _variants() -> list[Any]:
         {"type": "progress", "data": {"type": "other", "message": _GOOD}},
         {"type": "progress", "data": {"type": "agent_progress", "message": {"message": 1}}},
         [1, 2],
+        # What ccusage 20.0.24 accepts beyond types (tests/test_usage_ccusage.py asks it):
+        with_(("cwd",), None),
+        with_(("cwd",), [1]),
+        with_(("version",), "2.0.14"),
+        with_(("version",), "1.0.0-beta"),
+        with_(("version",), "1.0"),
+        with_(("version",), "v1.0.0"),
+        with_(("version",), None),
+        with_(("sessionId",), ""),
+        with_(("requestId",), ""),
+        with_(("message", "id"), None),
+        with_(("message", "model"), ""),
+        with_(("message", "usage", "cache_read_input_tokens"), _DROP),
+        with_(("costUSD",), None),
+        with_(("costUSD",), 0.25),
+        with_(("type",), [1]),
     ]
 
 
@@ -307,10 +323,10 @@ def test_line_reader_equals_the_engine_on_every_variant(tmp_path: Path) -> None:
         assert got == _engine_winners(path), raw
         outcomes.append((bool(got[0]), bool(got[1]), got[2]))
     # The variants reach every outcome: counted, mirror, rejected, ignored.
-    assert sum(1 for main, _p, _b in outcomes if main) >= 6
+    assert sum(1 for main, _p, _b in outcomes if main) == 11
     assert sum(1 for _m, prog, _b in outcomes if prog) == 1
-    assert sum(1 for _m, _p, bad in outcomes if bad) >= 9
-    assert sum(1 for o in outcomes if o == (False, False, 0)) >= 2
+    assert sum(1 for _m, _p, bad in outcomes if bad) == 22
+    assert sum(1 for o in outcomes if o == (False, False, 0)) == 5
 
 
 def test_line_reader_equals_the_engine_on_a_generated_corpus(corpus: Path) -> None:

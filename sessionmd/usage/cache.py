@@ -33,7 +33,7 @@ from sessionmd.usage.atomic import replacing
 from sessionmd.usage.dedupe import FileInfo, State
 from sessionmd.usage.lineread import PACK
 
-VERSION = 6  # 6: the header lost the recent files' fields
+VERSION = 7  # 7: lines ccusage 20 rejects (null ids, bad version...) rejected too
 MAGIC = b"SMDUSE\x00" + bytes([VERSION])
 _SIZE = PACK.size
 _LEN = struct.Struct(">I")
@@ -66,8 +66,11 @@ def cache_path(cache_dir: Path, roots: Sequence[str]) -> Path:
 
 
 def prune(cache_dir: Path) -> int:
-    """Delete cache files of other versions, and the recent/block files of versions up to 5
-    (the status line's live state replaced them): they are never read again."""
+    """Delete cache files of other versions, the status line's live state of other versions,
+    and the recent/block files of versions up to 5 (the live state replaced them): they are
+    never read again."""
+    from sessionmd.usage.live import VERSION as LIVE_VERSION
+
     gone = 0
     try:
         names = os.listdir(cache_dir)
@@ -78,7 +81,10 @@ def prune(cache_dir: Path) -> int:
         version = rest.split("-", 1)[0]
         if not version.isdigit():
             continue
-        if (kind == "usage" and int(version) != VERSION) or kind in ("recent", "block"):
+        stale = (kind == "usage" and int(version) != VERSION) or (
+            kind == "live" and int(version) != LIVE_VERSION
+        )
+        if stale or kind in ("recent", "block"):
             with contextlib.suppress(OSError):
                 os.unlink(cache_dir / name)
                 gone += 1

@@ -2,9 +2,10 @@
 
 The status line reads the few lines appended since its last run; importing msgspec for them
 would cost it 25 ms, half its budget. So this module reads a line with ``json`` and checks
-it against the same schema as ``scan``'s msgspec Structs, field by field: a field of the
-wrong type rejects the whole line, a missing field is None, ``input_tokens`` and
-``output_tokens`` are required integers, timestamps must carry a zone. The key and the
+it against the same schema as ``scan``'s msgspec Structs, field by field, which is what
+ccusage 20 accepts: a field of the wrong type rejects the whole line, a missing field is
+None, ids are non-empty strings, token counts non-negative integers (``input_tokens`` and
+``output_tokens`` required), timestamps carry a zone (see ``scan`` for the rest). The key and the
 packed record are built exactly as ``scan`` builds them (a test runs both over generated
 corpora and malformed lines and compares).
 """
@@ -43,6 +44,46 @@ def _check(obj: dict[str, Any], name: str, kind: type) -> Any:
     raise BadLine(f"{name}: expected {kind.__name__}")
 
 
+def _id(obj: dict[str, Any], name: str) -> str | None:
+    """An id, model or session id: missing is None; present, a non-empty string (not null)."""
+    if name not in obj:
+        return None
+    value = obj[name]
+    if type(value) is str and value:
+        return value
+    raise BadLine(f"{name}: expected a non-empty string")
+
+
+def _digits(text: str) -> bool:
+    return text.isascii() and text.isdigit()
+
+
+def version_ok(value: object) -> bool:
+    """ccusage 20 counts a line only if its ``version`` (when present) is a string that starts
+    with digits.digits.digits: "2.0.14", "1.0.0-beta" and "1.2.3.4" pass, "1.0", "v1.0.0",
+    " 1.0.0", "" and null do not (probed with its binary)."""
+    if type(value) is not str:
+        return False
+    major, dot, rest = value.partition(".")
+    minor, dot2, rest = rest.partition(".")
+    n = 0
+    while n < len(rest) and "0" <= rest[n] <= "9":
+        n += 1
+    return bool(dot and dot2 and n and _digits(major) and _digits(minor))
+
+
+def _top_level(line: dict[str, Any]) -> str | None:
+    """The checks ccusage 20 makes on fields sessionmd does not otherwise read; the cwd."""
+    if "cwd" in line and line["cwd"] is None:
+        raise BadLine("cwd: null")
+    if "version" in line and not version_ok(line["version"]):
+        raise BadLine("version: not digits.digits.digits")
+    if "costUSD" in line and type(line["costUSD"]) not in (int, float):
+        raise BadLine("costUSD: expected a number")
+    cwd = line.get("cwd")
+    return cwd if type(cwd) is str else None
+
+
 def _object(obj: dict[str, Any], name: str) -> dict[str, Any] | None:
     return _check(obj, name, dict)  # type: ignore[no-any-return]
 
@@ -62,20 +103,21 @@ def _stamp(obj: dict[str, Any]) -> int | None:
 
 
 def _int(obj: dict[str, Any], name: str, required: bool) -> int:
-    value = obj.get(name)
-    if type(value) is int:
-        return value
-    if value is None and not required:
+    """A token count: a non-negative integer; an optional one may be missing (0), not null."""
+    if name not in obj and not required:
         return 0
-    raise BadLine(f"{name}: expected int")
+    value = obj.get(name)
+    if type(value) is int and value >= 0:
+        return value
+    raise BadLine(f"{name}: expected a non-negative int")
 
 
 def _message(obj: dict[str, Any] | None) -> tuple[str | None, str | None, tuple[int, ...] | None]:
     """(id, model, (input, output, cache_creation, cache_read) or None) of a ``message``."""
     if obj is None:
         return None, None, None
-    mid = _check(obj, "id", str)
-    model = _check(obj, "model", str)
+    mid = _id(obj, "id")
+    model = _id(obj, "model")
     usage = _object(obj, "usage")
     if usage is None:
         return mid, model, None
@@ -93,7 +135,7 @@ def _inner(obj: dict[str, Any] | None) -> tuple[int | None, str | None, bool | N
         return None, None, None, (None, None, None)
     return (
         _stamp(obj),
-        _check(obj, "requestId", str),
+        _id(obj, "requestId"),
         _check(obj, "isSidechain", bool),
         _message(_object(obj, "message")),
     )
@@ -177,12 +219,12 @@ def read_line(
         raise BadLine("not JSON") from None
     if type(line) is not dict:
         raise BadLine("not a JSON object")
-    kind = _check(line, "type", str)
+    kind = line.get("type")  # any type: ccusage does not check it
+    cwd = _top_level(line)
     ts = _stamp(line)
-    session_id = _check(line, "sessionId", str)
-    cwd = _check(line, "cwd", str)
+    session_id = _id(line, "sessionId")
     side_flag = _check(line, "isSidechain", bool)
-    rid = _check(line, "requestId", str)
+    rid = _id(line, "requestId")
     mid, model, counts = _message(_object(line, "message"))
     data = _object(line, "data")
     data_type = None if data is None else _check(data, "type", str)

@@ -51,7 +51,7 @@ from sessionmd.usage.timeline import HOUR_MS, build_blocks, from_ms, latest_bloc
 if TYPE_CHECKING:
     from typing import Any
 
-VERSION = 1
+VERSION = 2  # 2: the line rules of cache VERSION 7
 _MAGIC = b"SMDLIVE" + bytes([VERSION]) + sys.hexversion.to_bytes(4, "big")[:2]
 BUCKET_MS = 5 * 60_000  # sums before ``keep`` are kept per 5 minutes
 HISTORY_MS = 8 * 24 * HOUR_MS  # ... for 8 days (the 7-day window and some slack)

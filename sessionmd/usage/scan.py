@@ -22,10 +22,11 @@ import os
 import struct
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Annotated, Optional, Protocol
+from typing import Annotated, Any, Optional, Protocol, Union
 
 import msgspec
 import stringzilla
+from msgspec import UNSET
 
 from sessionmd.usage.lineread import (
     LIMIT_MARKER,
@@ -34,6 +35,7 @@ from sessionmd.usage.lineread import (
     RANK,
     dedupe_key,
     limit_reset_ms,
+    version_ok,
 )
 
 # A message's winning copy, packed (the layout lives in ``lineread``, which the status line's
@@ -64,12 +66,23 @@ MAX_LINE = 16 << 20  # a usage line longer than this is skipped (and counted), n
 # Timestamps must carry a zone (Claude Code writes UTC with Z); a naive one is not guessed.
 _Stamp = Annotated[datetime, msgspec.Meta(tz=True)]
 
+# What ccusage 20.0.24 accepts, field by field (probed with its binary, one mutated line at a
+# time: tests/test_usage_ccusage.py keeps the two in step). A field may be missing, but when
+# present: ids, model and session id are non-empty strings (null rejects the line), token
+# counts are non-negative integers (null rejects), ``costUSD`` is a number, ``version``
+# starts with digits.digits.digits (checked in the scan loop, once per distinct value),
+# ``isSidechain`` is a boolean or null. ``type`` and ``cwd`` may be anything, except that a
+# null ``cwd`` rejects the line. msgspec does not check a default against the field's type,
+# so ``= None`` below means "missing" while a JSON null still fails the type.
+_Id = Annotated[str, msgspec.Meta(min_length=1)]
+_Count = Annotated[int, msgspec.Meta(ge=0)]
+
 
 class _Usage(msgspec.Struct, gc=False, kw_only=True):
-    input_tokens: int
-    cache_creation_input_tokens: Optional[int] = None  # noqa: UP045 - msgspec on 3.10
-    cache_read_input_tokens: Optional[int] = None  # noqa: UP045
-    output_tokens: int
+    input_tokens: _Count
+    cache_creation_input_tokens: _Count = None  # type: ignore[assignment]
+    cache_read_input_tokens: _Count = None  # type: ignore[assignment]
+    output_tokens: _Count
 
 
 class _Text(msgspec.Struct, gc=False):
@@ -77,8 +90,8 @@ class _Text(msgspec.Struct, gc=False):
 
 
 class _Message(msgspec.Struct, gc=False):
-    model: Optional[str] = None  # noqa: UP045
-    id: Optional[str] = None  # noqa: UP045
+    model: _Id = None  # type: ignore[assignment]
+    id: _Id = None  # type: ignore[assignment]
     usage: Optional[_Usage] = None  # noqa: UP045
 
 
@@ -90,7 +103,7 @@ class _Inner(msgspec.Struct, gc=False):
     """The assistant line Claude Code mirrors inside a ``progress`` line's ``data.message``."""
 
     timestamp: Optional[_Stamp] = None  # noqa: UP045
-    requestId: Optional[str] = None  # noqa: UP045
+    requestId: _Id = None  # type: ignore[assignment]
     isSidechain: Optional[bool] = None  # noqa: UP045
     message: Optional[_Message] = None  # noqa: UP045
 
@@ -104,13 +117,15 @@ class _Line(msgspec.Struct, gc=False):
     # Fields in the order Claude Code writes them: msgspec looks a key up from where the
     # previous one matched, so a known key is found at the first comparison.
     isSidechain: Optional[bool] = None  # noqa: UP045
-    cwd: Optional[str] = None  # noqa: UP045
-    sessionId: Optional[str] = None  # noqa: UP045
-    type: Optional[str] = None  # noqa: UP045
+    cwd: Any = msgspec.UNSET  # None only for a JSON null
+    sessionId: _Id = None  # type: ignore[assignment]
+    version: Union[str, msgspec.UnsetType, None] = msgspec.UNSET  # noqa: UP007
+    type: Any = None
     message: Optional[_Message] = None  # noqa: UP045
     data: Optional[_Data] = None  # noqa: UP045
-    requestId: Optional[str] = None  # noqa: UP045
+    requestId: _Id = None  # type: ignore[assignment]
     timestamp: Optional[_Stamp] = None  # noqa: UP045
+    costUSD: float = None  # type: ignore[assignment]
 
 
 class _LimitLine(msgspec.Struct, gc=False):
@@ -288,6 +303,7 @@ def _scan_block(
     cwd = out.cwd
     decoded = 0
     last_model = None  # consecutive lines mostly name the same model
+    last_version: object = UNSET  # and the same version: checked once per distinct value
     last_mi = 0
     pos = find(data, MARKER, 0, stop)
     while pos >= 0:
@@ -308,6 +324,17 @@ def _scan_block(
             reason = "not UTF-8" if "UTF-8" in text else f"malformed: {text}"
             out.problems.append(Problem(path, 0, reason[:160], base + start))
             continue
+        here = line.cwd
+        if here is None:
+            out.problems.append(Problem(path, 0, "malformed: `cwd` is null", base + start))
+            continue
+        ver = line.version
+        if ver is not UNSET and ver != last_version:
+            if not version_ok(ver):
+                why = f"malformed: `version` {ver!r} is not digits.digits.digits"
+                out.problems.append(Problem(path, 0, why[:160], base + start))
+                continue
+            last_version = ver
         msg = line.message
         ts = line.timestamp
         rid = line.requestId
@@ -326,8 +353,8 @@ def _scan_block(
         u = msg.usage
         if u is None:
             continue
-        if cwd is None:
-            cwd = line.cwd
+        if cwd is None and type(here) is str:
+            cwd = here
         ms = round(ts.timestamp() * 1000)
         if ms > future_after:
             future += 1
