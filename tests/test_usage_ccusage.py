@@ -16,7 +16,7 @@ from typing import Any
 
 import pytest
 from click.testing import CliRunner
-from usage_support import generate
+from usage_support import MISSING, generate
 
 from sessionmd.cli.usage import usage
 
@@ -110,25 +110,24 @@ def test_same_json_as_ccusage(
         )
 
 
-_MISSING = object()
 # One field changed per line: ccusage 20.0.24 checks more than types (an empty id, a null
 # count, a version that does not start with digits.digits.digits), and not the types of some
 # fields (``type``, ``cwd`` unless null). Each variant gets its own day, so the set of days in
 # the daily report says which lines were counted.
 FIELD_VARIANTS: list[tuple[tuple[str, ...], Any]] = (
-    [(("cwd",), value) for value in (None, 5, [], "", _MISSING)]
-    + [((name,), value) for name in ("sessionId", "requestId") for value in (None, "", 5, _MISSING)]
-    + [(("message", name), value) for name in ("id", "model") for value in (None, "", 5, _MISSING)]
+    [(("cwd",), value) for value in (None, 5, [], "", MISSING)]
+    + [((name,), value) for name in ("sessionId", "requestId") for value in (None, "", 5, MISSING)]
+    + [(("message", name), value) for name in ("id", "model") for value in (None, "", 5, MISSING)]
     + [
         (("version",), value)
-        for value in (None, "", "1.0", "v1.0.0", " 1.0.0", "1.0.0-beta.1", "1.2.3.4", 5, _MISSING)
+        for value in (None, "", "1.0", "v1.0.0", " 1.0.0", "1.0.0-beta.1", "1.2.3.4", 5, MISSING)
     ]
     + [(("type",), value) for value in (None, 5, [], "")]
     + [(("isSidechain",), value) for value in (None, 1, "yes")]
     + [
         (("message", "usage", name), value)
         for name in ("cache_creation_input_tokens", "cache_read_input_tokens")
-        for value in (None, -3, 5.0, "3", _MISSING)
+        for value in (None, -3, 5.0, "3", MISSING)
     ]
     + [(("message", "usage", "input_tokens"), value) for value in (-1, 5.0)]
     + [(("costUSD",), value) for value in (None, "x", 0.5, 2)]
@@ -138,21 +137,14 @@ FIELD_VARIANTS: list[tuple[tuple[str, ...], Any]] = (
 def test_field_rules_match_ccusage(tmp_path: Path) -> None:
     from datetime import date, timedelta
 
-    from usage_support import assistant_line
+    from usage_support import assistant_line, with_field
 
     binary = _ccusage()
     lines = []
     for n, (path, value) in enumerate(FIELD_VARIANTS):
         day = date(2026, 1, 1) + timedelta(days=n)
-        obj = json.loads(assistant_line(ts=f"{day}T12:00:00.000Z", mid=f"m{n}", rid=f"r{n}"))
-        node = obj
-        for key in path[:-1]:
-            node = node[key]
-        if value is _MISSING:
-            node.pop(path[-1], None)
-        else:
-            node[path[-1]] = value
-        lines.append(json.dumps(obj, separators=(",", ":")))
+        line = json.loads(assistant_line(ts=f"{day}T12:00:00.000Z", mid=f"m{n}", rid=f"r{n}"))
+        lines.append(json.dumps(with_field(line, path, value), separators=(",", ":")))
     project = tmp_path / "claude" / "projects" / "-home-dev-app"
     project.mkdir(parents=True)
     (project / "s1.jsonl").write_text("\n".join(lines) + "\n")
@@ -177,7 +169,7 @@ def test_field_rules_match_ccusage(tmp_path: Path) -> None:
     def label(period: str) -> str:
         n = (date.fromisoformat(period) - date(2026, 1, 1)).days
         path, value = FIELD_VARIANTS[n]
-        return f"{'.'.join(path)}={'(missing)' if value is _MISSING else json.dumps(value)}"
+        return f"{'.'.join(path)}={'(missing)' if value is MISSING else json.dumps(value)}"
 
     assert sorted(map(label, ours - theirs)) == []  # counted here, skipped by ccusage
     assert sorted(map(label, theirs - ours)) == []  # skipped here, counted by ccusage

@@ -12,7 +12,7 @@ from typing import Any
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
-from usage_support import assistant_line, generate, write_session
+from usage_support import MISSING, assistant_line, generate, with_field, write_session
 
 from sessionmd.usage import lineread, live
 from sessionmd.usage.api import active_block, build_blocks, load_usage
@@ -218,16 +218,8 @@ _GOOD = json.loads(
 
 
 def _variants() -> list[Any]:
-    def with_(path: tuple[str, ...], value: Any) -> dict[str, Any]:
-        obj = json.loads(json.dumps(_GOOD))
-        node = obj
-        for key in path[:-1]:
-            node = node[key]
-        if value is _DROP:
-            node.pop(path[-1], None)
-        else:
-            node[path[-1]] = value
-        return obj
+    def with_(path: tuple[str, ...], value: Any) -> Any:
+        return with_field(_GOOD, path, value)
 
     return [
         with_(("cwd",), 5),
@@ -241,11 +233,11 @@ def _variants() -> list[Any]:
         with_(("message", "usage", "input_tokens"), "3"),
         with_(("message", "usage", "input_tokens"), True),
         with_(("message", "usage", "input_tokens"), 1.5),
-        with_(("message", "usage", "output_tokens"), _DROP),
+        with_(("message", "usage", "output_tokens"), MISSING),
         with_(("message", "usage", "cache_read_input_tokens"), None),
         with_(("message", "usage", "cache_creation_input_tokens"), -4),
         with_(("message", "usage", "output_tokens"), 1 << 70),
-        with_(("message", "id"), _DROP),
+        with_(("message", "id"), MISSING),
         with_(("message", "model"), "<synthetic>"),
         with_(("message",), "text"),
         with_(("data",), [1]),
@@ -266,14 +258,11 @@ def _variants() -> list[Any]:
         with_(("requestId",), ""),
         with_(("message", "id"), None),
         with_(("message", "model"), ""),
-        with_(("message", "usage", "cache_read_input_tokens"), _DROP),
+        with_(("message", "usage", "cache_read_input_tokens"), MISSING),
         with_(("costUSD",), None),
         with_(("costUSD",), 0.25),
         with_(("type",), [1]),
     ]
-
-
-_DROP = object()
 
 
 def _engine_winners(path: Path) -> tuple[dict[str, bytes], dict[str, bytes], int]:

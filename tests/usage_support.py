@@ -18,6 +18,23 @@ NOW = "2026-02-01T00:00:00Z"
 NOW_DT = datetime(2026, 2, 1, tzinfo=timezone.utc)
 
 
+MISSING: Any = object()  # ``with_field``: remove the field instead of setting it
+
+
+def with_field(obj: Any, path: tuple[str, ...], value: Any) -> Any:
+    """A deep copy of the JSON object ``obj`` with the field at ``path`` set to ``value``
+    (or removed, for ``MISSING``): one malformed variant of a transcript line."""
+    out = json.loads(json.dumps(obj))
+    node = out
+    for key in path[:-1]:
+        node = node[key]
+    if value is MISSING:
+        node.pop(path[-1], None)
+    else:
+        node[path[-1]] = value
+    return out
+
+
 def generate(out: Path, *args: str, now: str = NOW) -> dict[str, Any]:
     """Write a corpus into ``out`` and return its oracle.json."""
     subprocess.run(
