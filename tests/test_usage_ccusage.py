@@ -11,6 +11,7 @@ import json
 import os
 import shutil
 import subprocess
+from datetime import date, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -134,17 +135,45 @@ FIELD_VARIANTS: list[tuple[tuple[str, ...], Any]] = (
 )
 
 
-def test_field_rules_match_ccusage(tmp_path: Path) -> None:
-    from datetime import date, timedelta
+# A sub-agent's mirror line (``data.message`` holds the assistant line; ccusage's daily view
+# counts it): ccusage checks the mirrored line as an assistant line, except that its cwd,
+# version and sessionId need only not be null, and checks few of the outer line's fields.
+MIRROR_VARIANTS: list[tuple[tuple[str, ...], Any]] = (
+    [((name,), value) for name in ("type", "timestamp", "isSidechain", "message")
+     for value in (None, 5, "x", MISSING)]
+    + [((name,), value) for name in ("cwd", "version", "requestId", "costUSD")
+       for value in (None, "", 5)]
+    + [(("sessionId",), value) for value in (None, "", 5)]
+    + [(("data", "type"), value) for value in (None, "hook_progress", MISSING)]
+    + [(("data", "message", name), value) for name in ("cwd", "version", "sessionId")
+       for value in (None, "", 5)]
+    + [(("data", "message", "requestId"), value) for value in (None, "", MISSING)]
+    + [(("data", "message", "costUSD"), value) for value in (None, "x", 5)]
+    + [(("data", "message", "isSidechain"), value) for value in (None, "x")]
+    + [(("data", "message", "message", "id"), value) for value in (None, "", MISSING)]
+)  # fmt: skip
 
+
+def _variant_lines(
+    day0: date, variants: list[tuple[tuple[str, ...], Any]], mirror: bool
+) -> list[str]:
+    """One line per variant, each on its own day (``day0`` + n) with its own ids."""
     from usage_support import assistant_line, with_field
 
-    binary = _ccusage()
     lines = []
-    for n, (path, value) in enumerate(FIELD_VARIANTS):
-        day = date(2026, 1, 1) + timedelta(days=n)
+    for n, (path, value) in enumerate(variants):
+        day = day0 + timedelta(days=n)
         line = json.loads(assistant_line(ts=f"{day}T12:00:00.000Z", mid=f"m{n}", rid=f"r{n}"))
+        if mirror:
+            outer = {key: line[key] for key in ("isSidechain", "cwd", "sessionId", "version")}
+            line = {**outer, "type": "progress", "timestamp": line["timestamp"],
+                    "data": {"type": "agent_progress", "message": {**line, "isSidechain": True}}}  # fmt: skip
         lines.append(json.dumps(with_field(line, path, value), separators=(",", ":")))
+    return lines
+
+
+def _days_counted(binary: Path, tmp_path: Path, lines: list[str]) -> tuple[set[str], set[str]]:
+    """The days ccusage's and sessionmd's daily views count, for one transcript of ``lines``."""
     project = tmp_path / "claude" / "projects" / "-home-dev-app"
     project.mkdir(parents=True)
     (project / "s1.jsonl").write_text("\n".join(lines) + "\n")
@@ -157,20 +186,26 @@ def test_field_rules_match_ccusage(tmp_path: Path) -> None:
         timeout=120,
         check=True,
     )
-    theirs = {row["period"] for row in json.loads(proc.stdout)["daily"]}
     res = CliRunner().invoke(
         usage,
         ["daily", "--json", "--timezone", "UTC"],
         env={"CLAUDE_CONFIG_DIR": str(tmp_path / "claude"), "SESSIONMD_CACHE_DIR": str(tmp_path)},
     )
     assert res.exit_code == 0, res.output
-    ours = {row["period"] for row in json.loads(res.stdout)["daily"]}
+    theirs = {row["period"] for row in json.loads(proc.stdout)["daily"]}
+    return theirs, {row["period"] for row in json.loads(res.stdout)["daily"]}
+
+
+@pytest.mark.parametrize("mirror", [False, True], ids=["assistant", "mirror"])
+def test_field_rules_match_ccusage(tmp_path: Path, mirror: bool) -> None:
+    variants = MIRROR_VARIANTS if mirror else FIELD_VARIANTS
+    day0 = date(2026, 1, 1)
+    theirs, ours = _days_counted(_ccusage(), tmp_path, _variant_lines(day0, variants, mirror))
 
     def label(period: str) -> str:
-        n = (date.fromisoformat(period) - date(2026, 1, 1)).days
-        path, value = FIELD_VARIANTS[n]
+        path, value = variants[(date.fromisoformat(period) - day0).days]
         return f"{'.'.join(path)}={'(missing)' if value is MISSING else json.dumps(value)}"
 
     assert sorted(map(label, ours - theirs)) == []  # counted here, skipped by ccusage
     assert sorted(map(label, theirs - ours)) == []  # skipped here, counted by ccusage
-    assert 15 < len(theirs) < len(FIELD_VARIANTS)  # the variants reach both outcomes
+    assert 10 < len(theirs) < len(variants)  # the variants reach both outcomes

@@ -312,10 +312,10 @@ def test_line_reader_equals_the_engine_on_every_variant(tmp_path: Path) -> None:
         assert got == _engine_winners(path), raw
         outcomes.append((bool(got[0]), bool(got[1]), got[2]))
     # The variants reach every outcome: counted, mirror, rejected, ignored.
-    assert sum(1 for main, _p, _b in outcomes if main) == 11
-    assert sum(1 for _m, prog, _b in outcomes if prog) == 1
+    assert sum(1 for main, _p, _b in outcomes if main) == 12
+    assert sum(1 for _m, prog, _b in outcomes if prog) == 2
     assert sum(1 for _m, _p, bad in outcomes if bad) == 22
-    assert sum(1 for o in outcomes if o == (False, False, 0)) == 5
+    assert sum(1 for o in outcomes if o == (False, False, 0)) == 3
 
 
 def test_line_reader_equals_the_engine_on_a_generated_corpus(corpus: Path) -> None:

@@ -72,16 +72,17 @@ def version_ok(value: object) -> bool:
     return bool(dot and dot2 and n and _digits(major) and _digits(minor))
 
 
-def _top_level(line: dict[str, Any]) -> str | None:
-    """The checks ccusage 20 makes on fields sessionmd does not otherwise read; the cwd."""
-    if "cwd" in line and line["cwd"] is None:
-        raise BadLine("cwd: null")
-    if "version" in line and not version_ok(line["version"]):
-        raise BadLine("version: not digits.digits.digits")
-    if "costUSD" in line and type(line["costUSD"]) not in (int, float):
-        raise BadLine("costUSD: expected a number")
-    cwd = line.get("cwd")
-    return cwd if type(cwd) is str else None
+def _number(obj: dict[str, Any], name: str) -> None:
+    """``costUSD``: missing, or a number (not null, not a boolean)."""
+    if name in obj and type(obj[name]) not in (int, float):
+        raise BadLine(f"{name}: expected a number")
+
+
+def _not_null(obj: dict[str, Any], *names: str) -> None:
+    """Fields ccusage lets be anything but a JSON null."""
+    for name in names:
+        if name in obj and obj[name] is None:
+            raise BadLine(f"{name}: null")
 
 
 def _object(obj: dict[str, Any], name: str) -> dict[str, Any] | None:
@@ -130,15 +131,20 @@ def _message(obj: dict[str, Any] | None) -> tuple[str | None, str | None, tuple[
     return mid, model, counts
 
 
-def _inner(obj: dict[str, Any] | None) -> tuple[int | None, str | None, bool | None, Any]:
-    if obj is None:
-        return None, None, None, (None, None, None)
-    return (
-        _stamp(obj),
-        _id(obj, "requestId"),
-        _check(obj, "isSidechain", bool),
-        _message(_object(obj, "message")),
-    )
+def _inner(obj: dict[str, Any]) -> tuple[int | None, str | None, bool | None, Any]:
+    """``scan._Inner``'s checks on a mirrored assistant line (``data.message``)."""
+    side = _check(obj, "isSidechain", bool)
+    message = _message(_object(obj, "message"))
+    rid = _id(obj, "requestId")
+    ts = _stamp(obj)
+    _number(obj, "costUSD")
+    return ts, rid, side, message
+
+
+def _mirrored(line: dict[str, Any]) -> dict[str, Any] | None:
+    """``data.message``, checked as ``scan._Data`` checks it."""
+    data = _object(line, "data")
+    return None if data is None else _object(data, "message")
 
 
 def limit_reset_ms(texts: Iterable[str | None]) -> int:
@@ -219,21 +225,40 @@ def read_line(
         raise BadLine("not JSON") from None
     if type(line) is not dict:
         raise BadLine("not a JSON object")
-    kind = line.get("type")  # any type: ccusage does not check it
-    cwd = _top_level(line)
-    ts = _stamp(line)
-    session_id = _id(line, "sessionId")
-    side_flag = _check(line, "isSidechain", bool)
-    rid = _id(line, "requestId")
-    mid, model, counts = _message(_object(line, "message"))
-    data = _object(line, "data")
-    data_type = None if data is None else _check(data, "type", str)
-    inner = _inner(None if data is None else _object(data, "message"))
-    side = side_flag is True
-    mirror = False
-    if kind == "progress":
-        if data is None or data_type != "agent_progress" or data.get("message") is None:
+    try:
+        # ``scan._Line``'s checks: msgspec checks every field before the scan looks at any.
+        side_flag = _check(line, "isSidechain", bool)
+        session_id = _id(line, "sessionId")
+        top = _message(_object(line, "message"))
+        inner_obj = _mirrored(line)
+        inner = None if inner_obj is None else _inner(inner_obj)
+        rid = _id(line, "requestId")
+        ts = _stamp(line)
+        _number(line, "costUSD")
+        strict = True
+    except BadLine:
+        # ``scan._MirrorLine``'s looser checks, for a line that carries a mirror.
+        session_id = _id(line, "sessionId")
+        inner_obj = _mirrored(line)
+        if inner_obj is None:
+            raise
+        inner = _inner(inner_obj)
+        strict = False
+    cwd = line.get("cwd")
+    if strict and top[2] is not None:
+        _not_null(line, "cwd")
+        if "version" in line and not version_ok(line["version"]):
+            raise BadLine("version: not digits.digits.digits")
+        mid, model, counts = top
+        side = side_flag is True
+        mirror = False
+    else:
+        if inner_obj is None or inner is None:
             return None
+        _not_null(line, "cwd", "version")
+        if not strict:
+            _not_null(line, "requestId", "costUSD")
+        _not_null(inner_obj, "cwd", "version", "sessionId")
         ts, rid, inner_side, (mid, model, counts) = inner
         side = inner_side is not False
         mirror = True
@@ -252,4 +277,4 @@ def read_line(
         )  # fmt: skip
     except struct.error:
         raise BadLine("token counts out of range") from None
-    return Record(key, packed, ts, model, mirror, cwd)
+    return Record(key, packed, ts, model, mirror, cwd if type(cwd) is str else None)

@@ -22,7 +22,7 @@ import os
 import struct
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Annotated, Any, Optional, Protocol, Union
+from typing import Annotated, Any, Optional, Protocol
 
 import msgspec
 import stringzilla
@@ -100,16 +100,23 @@ class _LimitMessage(msgspec.Struct, gc=False):
 
 
 class _Inner(msgspec.Struct, gc=False):
-    """The assistant line Claude Code mirrors inside a ``progress`` line's ``data.message``."""
+    """The assistant line Claude Code mirrors inside a ``progress`` line's ``data.message``.
 
-    timestamp: Optional[_Stamp] = None  # noqa: UP045
-    requestId: _Id = None  # type: ignore[assignment]
+    ccusage checks it as an assistant line, except that ``cwd``, ``version`` and ``sessionId``
+    only must not be null (``_mirror_fault``).
+    """
+
     isSidechain: Optional[bool] = None  # noqa: UP045
+    cwd: Any = msgspec.UNSET
+    sessionId: Any = msgspec.UNSET
+    version: Any = msgspec.UNSET
     message: Optional[_Message] = None  # noqa: UP045
+    requestId: _Id = None  # type: ignore[assignment]
+    timestamp: Optional[_Stamp] = None  # noqa: UP045
+    costUSD: float = None  # type: ignore[assignment]
 
 
 class _Data(msgspec.Struct, gc=False):
-    type: Optional[str] = None  # noqa: UP045
     message: Optional[_Inner] = None  # noqa: UP045
 
 
@@ -119,7 +126,7 @@ class _Line(msgspec.Struct, gc=False):
     isSidechain: Optional[bool] = None  # noqa: UP045
     cwd: Any = msgspec.UNSET  # None only for a JSON null
     sessionId: _Id = None  # type: ignore[assignment]
-    version: Union[str, msgspec.UnsetType, None] = msgspec.UNSET  # noqa: UP007
+    version: Any = msgspec.UNSET  # None only for a JSON null; checked in the scan loop
     type: Any = None
     message: Optional[_Message] = None  # noqa: UP045
     data: Optional[_Data] = None  # noqa: UP045
@@ -128,11 +135,56 @@ class _Line(msgspec.Struct, gc=False):
     costUSD: float = None  # type: ignore[assignment]
 
 
+class _MirrorLine(msgspec.Struct, gc=False):
+    """A line carrying a mirror (``data.message``) whose own fields fail ``_Line``'s checks.
+
+    ccusage 20's daily view counts a mirror whatever the line's ``type``, ``timestamp``,
+    ``isSidechain`` or ``message`` hold; of its own fields only ``sessionId`` must be a
+    non-empty string, and ``cwd``, ``version``, ``requestId`` and ``costUSD`` must not be null.
+    """
+
+    cwd: Any = msgspec.UNSET
+    sessionId: _Id = None  # type: ignore[assignment]
+    version: Any = msgspec.UNSET
+    data: Optional[_Data] = None  # noqa: UP045
+    requestId: Any = msgspec.UNSET
+    costUSD: Any = msgspec.UNSET
+
+
 class _LimitLine(msgspec.Struct, gc=False):
     message: Optional[_LimitMessage] = None  # noqa: UP045
 
 
 _decode_line = msgspec.json.Decoder(_Line).decode
+_decode_mirror = msgspec.json.Decoder(_MirrorLine).decode
+
+
+def _mirror_fault(outer: _Line | _MirrorLine, inner: _Inner) -> str:
+    """Why ccusage 20 would skip this mirror line ("" when it counts it)."""
+    for name, value in (("cwd", outer.cwd), ("version", outer.version)):
+        if value is None:
+            return f"malformed: `{name}` is null"
+    if isinstance(outer, _MirrorLine) and (outer.requestId is None or outer.costUSD is None):
+        return "malformed: `requestId` or `costUSD` is null"
+    for name, value in (
+        ("cwd", inner.cwd),
+        ("version", inner.version),
+        ("sessionId", inner.sessionId),
+    ):
+        if value is None:
+            return f"malformed: `data.message.{name}` is null"
+    return ""
+
+
+def _as_mirror(raw: memoryview) -> _MirrorLine | None:
+    """The line read with a mirror line's looser checks; None unless it carries a mirror."""
+    try:
+        line = _decode_mirror(raw)
+    except (msgspec.DecodeError, msgspec.ValidationError):
+        return None
+    return line if line.data is not None and line.data.message is not None else None
+
+
 _decode_limit = msgspec.json.Decoder(_LimitLine).decode
 
 
@@ -302,6 +354,7 @@ def _scan_block(
     future_after = now_ms if now_ms is not None else 1 << 62
     cwd = out.cwd
     decoded = 0
+    line: _Line | _MirrorLine
     last_model = None  # consecutive lines mostly name the same model
     last_version: object = UNSET  # and the same version: checked once per distinct value
     last_mi = 0
@@ -320,35 +373,46 @@ def _scan_block(
             out.problems.append(Problem(path, 0, "not UTF-8", base + start))
             continue
         except (msgspec.DecodeError, msgspec.ValidationError) as err:
-            text = str(err)
-            reason = "not UTF-8" if "UTF-8" in text else f"malformed: {text}"
-            out.problems.append(Problem(path, 0, reason[:160], base + start))
-            continue
-        here = line.cwd
-        if here is None:
-            out.problems.append(Problem(path, 0, "malformed: `cwd` is null", base + start))
-            continue
-        ver = line.version
-        if ver is not UNSET and ver != last_version:
-            if not version_ok(ver):
-                why = f"malformed: `version` {ver!r} is not digits.digits.digits"
-                out.problems.append(Problem(path, 0, why[:160], base + start))
+            mirror = _as_mirror(view[start:end]) if type(err) is msgspec.ValidationError else None
+            if mirror is None:
+                text = str(err)
+                reason = "not UTF-8" if "UTF-8" in text else f"malformed: {text}"
+                out.problems.append(Problem(path, 0, reason[:160], base + start))
                 continue
-            last_version = ver
-        msg = line.message
-        ts = line.timestamp
-        rid = line.requestId
-        side = line.isSidechain is True
-        table = main
-        if line.type == "progress":
+            line = mirror
+        here = line.cwd
+        if type(line) is _Line and (msg := line.message) is not None and msg.usage is not None:
+            if here is None:
+                out.problems.append(Problem(path, 0, "malformed: `cwd` is null", base + start))
+                continue
+            ver = line.version
+            if ver is not UNSET and ver != last_version:
+                if not version_ok(ver):
+                    why = f"malformed: `version` {ver!r} is not digits.digits.digits"
+                    out.problems.append(Problem(path, 0, why[:160], base + start))
+                    continue
+                last_version = ver
+            ts = line.timestamp
+            rid = line.requestId
+            side = line.isSidechain is True
+            table = main
+        else:
+            # ccusage's daily view counts a sub-agent's mirror (``data.message``) whatever
+            # the line's ``type`` says, with looser checks on the line's own fields.
             d = line.data
-            inner = d.message if d is not None and d.type == "agent_progress" else None
+            inner = d.message if d is not None else None
             if inner is None:
+                continue
+            fault = _mirror_fault(line, inner)
+            if fault:
+                out.problems.append(Problem(path, 0, fault, base + start))
                 continue
             msg, ts, rid = inner.message, inner.timestamp, inner.requestId
             side = inner.isSidechain is not False
             table = prog
-        if msg is None or ts is None:
+            if msg is None:
+                continue
+        if ts is None:
             continue
         u = msg.usage
         if u is None:
