@@ -161,11 +161,12 @@ _decode_mirror = msgspec.json.Decoder(_MirrorLine).decode
 
 def _mirror_fault(outer: _Line | _MirrorLine, inner: _Inner) -> str:
     """Why ccusage 20 would skip this mirror line ("" when it counts it)."""
-    for name, value in (("cwd", outer.cwd), ("version", outer.version)):
+    own = [("cwd", outer.cwd), ("version", outer.version)]
+    if isinstance(outer, _MirrorLine):  # _Line has already refused a null requestId, costUSD
+        own += [("requestId", outer.requestId), ("costUSD", outer.costUSD)]
+    for name, value in own:
         if value is None:
             return f"malformed: `{name}` is null"
-    if isinstance(outer, _MirrorLine) and (outer.requestId is None or outer.costUSD is None):
-        return "malformed: `requestId` or `costUSD` is null"
     for name, value in (
         ("cwd", inner.cwd),
         ("version", inner.version),
