@@ -217,6 +217,7 @@ def main() -> int:
     rows: list[dict[str, object]] = []
 
     Case = tuple[str, list[str], object, int]  # name, command, before (callable), runs
+    rounds_seen: dict[str, list[float]] = {}
 
     def run_rounds(
         cases: list[Case],
@@ -226,6 +227,7 @@ def main() -> int:
     ) -> None:
         """Each round runs every case once, so load from other processes hits all alike."""
         best: dict[str, tuple[float, int, int, str]] = {}
+        every = rounds_seen  # wall time of each case in each round, for the per-round ratios
         for rnd in range(max(c[3] for c in cases)):
             for name, cmd, before, runs in cases:
                 if rnd >= runs:
@@ -239,6 +241,7 @@ def main() -> int:
                     best[name] = (got[0], peak, got[2], got[3])
                 else:
                     best[name] = (old[0], peak, old[2], old[3])
+                every.setdefault(name, []).append(got[0])
                 print(f"  round {rnd + 1}: {name}: {got[0]:.3f} s", flush=True)
         for name, _cmd, _before, _runs in cases:
             wall, tree, single, text = best[name]
@@ -342,8 +345,24 @@ def main() -> int:
         print(
             f"{r['tool']!s:58} {r['wall_s']:>7} {ratio:>8} {r['tree_rss_mb']:>11} {r['max_rss_mb']:>7}  {r['io_tokens'] or r['output']}"
         )
+    # Best against best hides how the ratio moves with the machine's load: each round's
+    # ratio too (the cold scan and ccusage ran back to back in it).
+    cold = rounds_seen.get("sessionmd usage daily (cold, no cache)", [])
+    theirs = next((v for k, v in rounds_seen.items() if k.startswith("ccusage 20")), [])
+    per_round = sorted(a / b for a, b in zip(cold, theirs, strict=False))
+    if per_round:
+        print(
+            "cold scan / ccusage 20, round by round: "
+            + " ".join(f"{r:.2f}" for r in per_round)
+            + f" (median {per_round[len(per_round) // 2]:.2f})"
+        )
     if args.json:
-        args.json.write_text(json.dumps({"bytes": size, "files": files, "rows": rows}, indent=1))
+        args.json.write_text(
+            json.dumps(
+                {"bytes": size, "files": files, "rows": rows, "cold_ratio_per_round": per_round},
+                indent=1,
+            )
+        )
     return 0
 
 
