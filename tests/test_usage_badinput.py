@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import os
 from datetime import datetime, timezone
 from pathlib import Path
@@ -43,6 +44,20 @@ def test_malformed_and_non_utf8_lines_are_counted_with_their_line(tmp_path: Path
     assert (3, "malformed") in lines
     assert all(p.path == str(path) for p in result.problems)
     assert len(result.problems) == 3  # the garbage line holds no usage marker: not decoded
+
+
+def test_valid_utf8_beside_invalid_utf8_is_counted(tmp_path: Path) -> None:
+    """One non-ASCII byte sends the whole chunk through the per-line UTF-8 check: the valid
+    lines in it (text in any script) still count, only the invalid one is skipped."""
+    root = tmp_path / "c"
+    unicode_text = _good(1).replace('"hello"', json.dumps("café ☕ 日本語 😀", ensure_ascii=False))
+    bad = _good(2).replace('"hello"', '"caf\\u00e9"').encode().replace(b"caf\\u00e9", b"caf\xe9")
+    path = write_session(root, "p", "s", [unicode_text])
+    with path.open("ab") as fh:
+        fh.write(bad + b"\n" + _good(3).encode() + b"\n")
+    result = _load(root)
+    assert [e.message_id for e in result.entries] == ["m1", "m3"]
+    assert [(p.line, p.reason) for p in result.problems] == [(2, "not UTF-8")]
 
 
 def test_half_written_last_line_is_not_an_error_and_is_read_later(tmp_path: Path) -> None:
