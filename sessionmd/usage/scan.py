@@ -127,7 +127,6 @@ class _Line(msgspec.Struct, gc=False):
     cwd: Any = msgspec.UNSET  # None only for a JSON null
     sessionId: _Id = None  # type: ignore[assignment]
     version: Any = msgspec.UNSET  # None only for a JSON null; checked in the scan loop
-    type: Any = None
     message: Optional[_Message] = None  # noqa: UP045
     data: Optional[_Data] = None  # noqa: UP045
     requestId: _Id = None  # type: ignore[assignment]
