@@ -36,23 +36,8 @@ class Tally:
     by_model: dict[str, list[int]] = field(default_factory=dict)
 
     def add(self, model: str, i: int, o: int, cc: int, cr: int, ts_ms: int) -> None:
-        self.input += i
-        self.output += o
-        self.cache_creation += cc
-        self.cache_read += cr
-        self.entries += 1
-        if ts_ms > self.last_ms:
-            self.last_ms = ts_ms
-        m = self.by_model.get(model)
-        if m is None:
-            self.by_model[model] = [i, o, cc, cr, ts_ms]
-        else:
-            m[0] += i
-            m[1] += o
-            m[2] += cc
-            m[3] += cr
-            if ts_ms < m[4]:
-                m[4] = ts_ms
+        """One entry of ``model`` at ``ts_ms``."""
+        self.add_sums(model, i, o, cc, cr, 1, ts_ms, ts_ms)
 
     def add_sums(
         self, model: str, i: int, o: int, cc: int, cr: int, n: int, first_ms: int, last_ms: int
