@@ -78,6 +78,14 @@ def _number(obj: dict[str, Any], name: str) -> None:
         raise BadLine(f"{name}: expected a number")
 
 
+# A mirror line (``data.message`` holds a sub-agent's assistant line): the fields ccusage
+# 20 lets be anything but a JSON null, on the outer line, on the outer line when it fails the
+# strict line schema, and on the mirrored line. ``scan`` checks the same lists.
+MIRROR_OUTER_NOT_NULL = ("cwd", "version")
+MIRROR_LOOSE_NOT_NULL = ("requestId", "costUSD")
+MIRROR_INNER_NOT_NULL = ("cwd", "version", "sessionId")
+
+
 def _not_null(obj: dict[str, Any], *names: str) -> None:
     """Fields ccusage lets be anything but a JSON null."""
     for name in names:
@@ -255,10 +263,10 @@ def read_line(
     else:
         if inner_obj is None or inner is None:
             return None
-        _not_null(line, "cwd", "version")
+        _not_null(line, *MIRROR_OUTER_NOT_NULL)
         if not strict:
-            _not_null(line, "requestId", "costUSD")
-        _not_null(inner_obj, "cwd", "version", "sessionId")
+            _not_null(line, *MIRROR_LOOSE_NOT_NULL)
+        _not_null(inner_obj, *MIRROR_INNER_NOT_NULL)
         ts, rid, inner_side, (mid, model, counts) = inner
         side = inner_side is not False
         mirror = True

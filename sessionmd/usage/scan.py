@@ -31,6 +31,9 @@ from msgspec import UNSET
 from sessionmd.usage.lineread import (
     LIMIT_MARKER,
     MARKER,
+    MIRROR_INNER_NOT_NULL,
+    MIRROR_LOOSE_NOT_NULL,
+    MIRROR_OUTER_NOT_NULL,
     PACK,
     RANK,
     dedupe_key,
@@ -160,18 +163,14 @@ _decode_mirror = msgspec.json.Decoder(_MirrorLine).decode
 
 def _mirror_fault(outer: _Line | _MirrorLine, inner: _Inner) -> str:
     """Why ccusage 20 would skip this mirror line ("" when it counts it)."""
-    own = [("cwd", outer.cwd), ("version", outer.version)]
+    names: tuple[str, ...] = MIRROR_OUTER_NOT_NULL
     if isinstance(outer, _MirrorLine):  # _Line has already refused a null requestId, costUSD
-        own += [("requestId", outer.requestId), ("costUSD", outer.costUSD)]
-    for name, value in own:
-        if value is None:
+        names += MIRROR_LOOSE_NOT_NULL
+    for name in names:
+        if getattr(outer, name) is None:
             return f"malformed: `{name}` is null"
-    for name, value in (
-        ("cwd", inner.cwd),
-        ("version", inner.version),
-        ("sessionId", inner.sessionId),
-    ):
-        if value is None:
+    for name in MIRROR_INNER_NOT_NULL:
+        if getattr(inner, name) is None:
             return f"malformed: `data.message.{name}` is null"
     return ""
 
