@@ -217,7 +217,7 @@ def main() -> int:
     rows: list[dict[str, object]] = []
 
     Case = tuple[str, list[str], object, int]  # name, command, before (callable), runs
-    rounds_seen: dict[str, list[float]] = {}
+    rounds_seen: dict[str, list[float]] = {}  # each case's wall time, round by round
 
     def run_rounds(
         cases: list[Case],
@@ -227,7 +227,6 @@ def main() -> int:
     ) -> None:
         """Each round runs every case once, so load from other processes hits all alike."""
         best: dict[str, tuple[float, int, int, str]] = {}
-        every = rounds_seen  # wall time of each case in each round, for the per-round ratios
         for rnd in range(max(c[3] for c in cases)):
             for name, cmd, before, runs in cases:
                 if rnd >= runs:
@@ -241,7 +240,7 @@ def main() -> int:
                     best[name] = (got[0], peak, got[2], got[3])
                 else:
                     best[name] = (old[0], peak, old[2], old[3])
-                every.setdefault(name, []).append(got[0])
+                rounds_seen.setdefault(name, []).append(got[0])
                 print(f"  round {rnd + 1}: {name}: {got[0]:.3f} s", flush=True)
         for name, _cmd, _before, _runs in cases:
             wall, tree, single, text = best[name]
