@@ -4,11 +4,14 @@ from __future__ import annotations
 
 import json
 import os
+import tempfile
 from datetime import datetime, timezone
 from pathlib import Path
 
 import pytest
 from click.testing import CliRunner
+from hypothesis import given, settings
+from hypothesis import strategies as st
 from usage_support import NOW_DT, assistant_line, write_session
 
 from sessionmd.cli.usage import usage
@@ -46,18 +49,43 @@ def test_malformed_and_non_utf8_lines_are_counted_with_their_line(tmp_path: Path
     assert len(result.problems) == 3  # the garbage line holds no usage marker: not decoded
 
 
-def test_valid_utf8_beside_invalid_utf8_is_counted(tmp_path: Path) -> None:
-    """One non-ASCII byte sends the whole chunk through the per-line UTF-8 check: the valid
-    lines in it (text in any script) still count, only the invalid one is skipped."""
-    root = tmp_path / "c"
-    unicode_text = _good(1).replace('"hello"', json.dumps("café ☕ 日本語 😀", ensure_ascii=False))
-    bad = _good(2).replace('"hello"', '"caf\\u00e9"').encode().replace(b"caf\\u00e9", b"caf\xe9")
-    path = write_session(root, "p", "s", [unicode_text])
-    with path.open("ab") as fh:
-        fh.write(bad + b"\n" + _good(3).encode() + b"\n")
-    result = _load(root)
-    assert [e.message_id for e in result.entries] == ["m1", "m3"]
-    assert [(p.line, p.reason) for p in result.problems] == [(2, "not UTF-8")]
+_TEXT = json.dumps("café ☕ 日本語 😀", ensure_ascii=False)
+
+
+def _utf8_line(kind: str, n: int) -> bytes:
+    """One line of a kind: a usage line in ASCII, valid UTF-8 or broken UTF-8 (a Latin-1
+    byte), or a line without usage holding valid or broken non-ASCII text."""
+    if kind == "ascii":
+        return _good(n).encode()
+    if kind == "unicode":
+        return _good(n).replace('"hello"', _TEXT).encode()
+    if kind == "bad":
+        return (
+            _good(n).replace('"hello"', '"caf\\u00e9"').encode().replace(b"caf\\u00e9", b"caf\xe9")
+        )
+    if kind == "text":
+        return json.dumps(
+            {"type": "user", "message": {"content": _TEXT}}, ensure_ascii=False
+        ).encode()
+    return b'{"type":"user","message":{"content":"caf\xe9"}}'  # "bad-text": never decoded
+
+
+@settings(max_examples=60, deadline=None)
+@given(st.lists(st.sampled_from(["ascii", "unicode", "bad", "text", "bad-text"]), max_size=12))
+def test_only_usage_lines_with_broken_utf8_are_skipped(kinds: list[str]) -> None:
+    """Whatever the mix and order of ASCII and non-ASCII lines in a chunk, each usage line
+    is checked on its own: valid text in any script counts, broken UTF-8 is skipped with
+    its line number, and lines without usage are never decoded."""
+    with tempfile.TemporaryDirectory() as tmp:
+        root = Path(tmp) / "c"
+        path = write_session(root, "p", "s", [])
+        with path.open("ab") as fh:
+            fh.write(b"".join(_utf8_line(kind, n) + b"\n" for n, kind in enumerate(kinds)))
+        result = _load(root)
+    counted = [f"m{n}" for n, kind in enumerate(kinds) if kind in ("ascii", "unicode")]
+    assert sorted(e.message_id or "" for e in result.entries) == sorted(counted)
+    broken = [n + 1 for n, kind in enumerate(kinds) if kind == "bad"]
+    assert [(p.line, p.reason) for p in result.problems] == [(n, "not UTF-8") for n in broken]
 
 
 def test_half_written_last_line_is_not_an_error_and_is_read_later(tmp_path: Path) -> None:
