@@ -3,6 +3,9 @@
 from __future__ import annotations
 
 import json
+import os
+import subprocess
+import sys
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
 
@@ -159,3 +162,29 @@ def test_no_transcripts_is_not_an_error(tmp_path: Path) -> None:
     assert res.exit_code == 0
     assert json.loads(res.stdout)["daily"] == []
     assert "no Claude Code transcripts found" in res.stderr
+
+
+def _process(corpus: Path, tmp_path: Path, *args: str) -> subprocess.CompletedProcess[bytes]:
+    """The real console entry point in its own process (``main``, not click's test runner)."""
+    env = {
+        **os.environ,
+        "CLAUDE_CONFIG_DIR": str(corpus),
+        "SESSIONMD_CACHE_DIR": str(tmp_path / "cache"),
+        "NO_COLOR": "1",
+    }
+    return subprocess.run(
+        [sys.executable, "-m", "sessionmd", "usage", *args], env=env, capture_output=True
+    )
+
+
+def test_the_quick_exit_loses_no_output_and_keeps_the_exit_code(
+    corpus: Path, tmp_path: Path
+) -> None:
+    """``usage`` ends with ``os._exit`` (no teardown of the engine's state): what it printed
+    must arrive whole, success exits 0, and an error keeps its code 2 and its message."""
+    proc = _process(corpus, tmp_path, "daily", "--json", "--timezone", "UTC")
+    assert proc.returncode == 0, proc.stderr
+    assert proc.stdout.decode() == run(corpus, tmp_path, "daily", "--json", "-z", "UTC").stdout
+    bad = _process(corpus, tmp_path, "daily", "--since", "2026-13-01")
+    assert bad.returncode == 2
+    assert b"--since '2026-13-01'" in bad.stderr

@@ -11,7 +11,7 @@ import sys
 from sessionmd._typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
-    from typing import Any
+    from typing import Any, NoReturn
 
 # name -> (module, attribute, one-line help shown in ``sessionmd --help``)
 COMMANDS: dict[str, tuple[str, str, str]] = {
@@ -104,3 +104,32 @@ def main(argv: list[str] | None = None) -> None:
     except SessionmdError as err:  # pragma: no cover - commands catch their own
         sys.stderr.write(f"sessionmd: {err}\n")
         sys.exit(2)
+    except SystemExit as done:  # click's standalone mode always ends this way
+        if args[:1] and args[0] in QUICK_EXIT:
+            exit_now(done.code)
+        raise
+
+
+# Commands that end holding the usage engine's state (a gigabyte of transcripts is half a
+# million small objects): freeing them one by one took 40 ms of a 1.7 s cold ``usage daily``,
+# and the system takes the memory back at once. They write no file after their output.
+QUICK_EXIT = frozenset({"usage", "status"})
+
+
+def exit_now(code: object) -> NoReturn:
+    """Flush the output and end the process without tearing the interpreter down."""
+    import contextlib
+    import os
+
+    if code is None:
+        status = 0
+    elif isinstance(code, int):
+        status = code
+    else:
+        sys.stderr.write(f"{code}\n")
+        status = 1
+    for stream in (sys.stdout, sys.stderr):
+        # A reader that went away (``| head``) or a closed stream: nothing left to say.
+        with contextlib.suppress(OSError, ValueError):
+            stream.flush()
+    os._exit(status)
