@@ -7,6 +7,7 @@ with the right model, and a report's figures do not depend on the order work fin
 
 from __future__ import annotations
 
+from datetime import timezone
 from itertools import permutations
 
 import pytest
@@ -14,9 +15,12 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from sessionmd.usage import engine
+from sessionmd.usage.daily import daily, daily_json
 from sessionmd.usage.dedupe import FileInfo, State, _remodel, unpack
 from sessionmd.usage.report import Tally
 from sessionmd.usage.scan import repack
+
+UTC = timezone.utc
 
 
 def _jobs(sizes: list[int]) -> tuple[list[engine.Job], dict[int, int]]:
@@ -150,6 +154,44 @@ def test_two_process_scan_sends_every_file_once(tmp_path: object) -> None:
     assert two.stats.files_read == one.stats.files_read == len(two.state.files)
     assert two.stats.bytes_read == one.stats.bytes_read
     assert two.rows == one.rows
+    # The daily view's sums, made by both processes after the scan, equal the one
+    # process's, which the report makes from the state.
+    assert two.stats.quarters is not None and one.stats.quarters is None
+    assert daily_json(daily(two, UTC)) == daily_json(daily(one, UTC))
+
+
+@pytest.mark.parametrize("chunks_before_dying", [0, 1, 3])
+def test_a_worker_that_dies_while_summing_costs_time_not_sums(
+    chunks_before_dying: int, tmp_path: object, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The parent sums again whatever chunks it sent to a worker that died."""
+    import os
+    from pathlib import Path
+
+    from usage_support import NOW_DT, generate
+
+    from sessionmd.usage import dedupe
+    from sessionmd.usage.api import load_usage
+
+    root = Path(str(tmp_path))
+    generate(root, "--projects", "2", "--sessions", "5", "--messages", "10", "--seed", "7")
+    one = load_usage(
+        data_dirs=[root], env={}, cache_dir=None, now=NOW_DT, view="daily", processes=1
+    )
+    real_recv = engine._recv
+
+    def sum_then_die(from_parent: int, to_parent: int) -> None:  # runs in the worker
+        for _n in range(chunks_before_dying):
+            real_recv(from_parent)
+        os._exit(3)
+
+    monkeypatch.setattr(engine, "PARALLEL_MIN_BYTES", 0)
+    monkeypatch.setattr(engine, "_sum_for_parent", sum_then_die)
+    monkeypatch.setattr(dedupe, "_CHUNK", 7)  # many chunks of winners
+    two = load_usage(data_dirs=[root], env={}, cache_dir=None, now=NOW_DT, view="daily")
+    assert two.stats.processes == 2  # its scan arrived whole
+    assert two.stats.quarters is not None
+    assert daily_json(daily(two, UTC)) == daily_json(daily(one, UTC))
 
 
 def test_cost_does_not_depend_on_the_order_models_were_met() -> None:

@@ -17,7 +17,7 @@ from typing import Any
 
 import pytest
 from click.testing import CliRunner
-from usage_support import MISSING, generate
+from usage_support import MISSING, TIE_CASES, TIE_ORDER, generate, write_ties
 
 from sessionmd.cli.usage import usage
 
@@ -243,3 +243,19 @@ def test_timestamp_forms_match_ccusage(tmp_path: Path) -> None:
     theirs, ours = _days_counted(_ccusage(), tmp_path, lines)
     assert ours == theirs
     assert len(theirs) == 4  # the first four forms
+
+
+@pytest.mark.parametrize("case", sorted(TIE_CASES))
+def test_equal_cost_models_in_the_same_order_as_ccusage(tmp_path: Path, case: str) -> None:
+    write_ties(tmp_path / "claude", case)
+    env = {**os.environ, "CLAUDE_CONFIG_DIR": str(tmp_path / "claude"), "NO_COLOR": "1"}
+    proc = subprocess.run(
+        [str(_ccusage()), "daily", "--json", "--offline", "--timezone", "UTC"],
+        capture_output=True,
+        text=True,
+        env=env,
+        timeout=120,
+        check=True,
+    )
+    (day,) = json.loads(proc.stdout)["daily"]
+    assert [row["modelName"] for row in day["modelBreakdowns"]] == TIE_ORDER[case]

@@ -12,7 +12,7 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner, Result
 from syrupy.assertion import SnapshotAssertion
-from usage_support import assistant_line, write_session
+from usage_support import TIE_CASES, TIE_ORDER, assistant_line, write_session, write_ties
 
 from sessionmd.cli import _build_group
 
@@ -188,3 +188,14 @@ def test_the_quick_exit_loses_no_output_and_keeps_the_exit_code(
     bad = _process(corpus, tmp_path, "daily", "--since", "2026-13-01")
     assert bad.returncode == 2
     assert b"--since '2026-13-01'" in bad.stderr
+
+
+@pytest.mark.parametrize("case", sorted(TIE_CASES))
+def test_equal_cost_models_are_listed_in_path_and_line_order(tmp_path: Path, case: str) -> None:
+    """ccusage's order for breakdowns of equal cost (``test_usage_ccusage`` checks it against
+    ccusage itself): first met in (file path, line) order, not first in time."""
+    write_ties(tmp_path / "claude", case)
+    res = run(tmp_path / "claude", tmp_path, "daily", "--json", "-z", "UTC")
+    assert res.exit_code == 0, res.output
+    (day,) = json.loads(res.stdout)["daily"]
+    assert [row["modelName"] for row in day["modelBreakdowns"]] == TIE_ORDER[case]

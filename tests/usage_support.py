@@ -104,3 +104,31 @@ def tokens(row: dict[str, Any]) -> tuple[int, int, int, int]:
         row["cacheCreationTokens"],
         row["cacheReadTokens"],
     )
+
+
+# Models of equal cost (no price, so 0) on one day: ccusage 20 lists them in the order it met
+# them, which follows (file path, line), whatever their times say. Each case is lines of
+# (project folder, session file, model, hour), written in this order; the times run
+# against the paths, so an order by time would differ.
+TIE_CASES: dict[str, list[tuple[str, str, str, int]]] = {
+    "files": [("-p", "c", "m-c", 10), ("-p", "a", "m-a", 12), ("-p", "b", "m-b", 11)],
+    "folders": [("-q", "c", "m-c", 10), ("-p", "z", "m-a", 12), ("-r", "b", "m-b", 11)],
+    "lines": [("-p", "s", "m-y", 11), ("-p", "s", "m-x", 10)],
+}
+TIE_ORDER = {
+    "files": ["m-a", "m-b", "m-c"],
+    "folders": ["m-a", "m-c", "m-b"],
+    "lines": ["m-y", "m-x"],
+}
+
+
+def write_ties(root: Path, case: str) -> None:
+    """``TIE_CASES[case]`` as transcripts under ``root/projects``."""
+    for n, (project, session, model, hour) in enumerate(TIE_CASES[case]):
+        line = assistant_line(
+            ts=f"2026-01-05T{hour:02d}:00:00.000Z", mid=f"m{n}", rid=f"r{n}", model=model
+        )
+        path = root / "projects" / project / f"{session}.jsonl"
+        path.parent.mkdir(parents=True, exist_ok=True)
+        with path.open("a", encoding="utf-8") as fh:
+            fh.write(line + "\n")

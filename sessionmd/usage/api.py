@@ -157,6 +157,7 @@ def _load(
     now: datetime,
     home: Path | None,
     processes: int,
+    view: View,
 ) -> tuple[State, ScanStats, Discovery]:
     found = discover(data_dirs, env, home)
     roots = [str(r) for r in found.roots]
@@ -177,7 +178,7 @@ def _load(
     # plan() returns a fresh state when a file shrank or vanished: rebinding ``state`` here,
     # before the scan, frees the cached one (else a rebuild holds two states at its peak).
     state, jobs, rebuilt = plan(state or State(), found)
-    stats = execute(state, jobs, to_ms(now), processes)
+    stats = execute(state, jobs, to_ms(now), processes, sum_quarters=view == "daily")
     stats.files = len(found.files)
     stats.rebuilt = rebuilt or reason
     stats.problems[:0] = found.problems
@@ -203,7 +204,7 @@ def load_usage(
     else ``~/.config/claude`` and ``~/.claude``); ``cache_dir`` None reads everything and
     writes no cache. ``now`` decides which timestamps count as in the future (clock skew).
     """
-    state, stats, found = _load(data_dirs, env, cache_dir, now, home, processes)
+    state, stats, found = _load(data_dirs, env, cache_dir, now, home, processes, view)
     return UsageResult(view, stats.problems, stats, list(found.roots), state, found.dirs)
 
 

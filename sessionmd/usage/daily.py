@@ -6,17 +6,11 @@ The daily view is the one that also counts sub-agents' ``agent_progress`` mirror
 
 from __future__ import annotations
 
-import struct
 from datetime import date, tzinfo
 
 from sessionmd.usage.api import UsageResult
-from sessionmd.usage.lineread import PACK
-from sessionmd.usage.report import QUARTER_MS, Tally, day_of, project_matcher, totals_json
-
-# The fields a day needs from a packed winner (``scan.PACK``), the rest skipped unread:
-# ts, input, output, cache_creation, cache_read, file index, model index.
-_FIELDS = struct.Struct(">9xqqqqq16xIIx")
-assert _FIELDS.size == PACK.size
+from sessionmd.usage.quarters import QUARTER_MS, QuarterSums, split_key
+from sessionmd.usage.report import Tally, day_of, project_matcher, totals_json
 
 
 def daily(
@@ -28,65 +22,85 @@ def daily(
 ) -> dict[str, Tally]:
     """Tallies keyed by ``YYYY-MM-DD`` in ``tz``, oldest first.
 
-    Winners are summed per (quarter hour, model) in one flat loop over their packed bytes,
-    then quarters are folded into days: a zone's day boundary always falls on a quarter hour
-    (``report.day_of``), and a cold ``usage daily`` over a million messages spends its time
-    here otherwise.
+    Built from the winners' sums per (quarter hour, model): the ones a two-process scan made
+    (``ScanStats.quarters``), else summed from the state here (and always so for one
+    project). A zone's day boundary always falls on a quarter hour (``report.day_of``), so
+    quarters fold into days exactly, in any zone.
     """
     state = result.state
-    models = state.models
     match = project_matcher(project)
     keep = [match(f.project) for f in state.files]
-    everything = all(keep)
-    span = len(models) + 1  # a (quarter, model) pair as one int: quarter * span + model
-    sums: dict[int, list[int]] = {}
-    get = sums.get
-    for chunk in state.winner_chunks(with_progress=result.view == "daily"):
-        for ts, i, o, cc, cr, f, m in _FIELDS.iter_unpack(chunk):
-            if not everything and not keep[f]:
-                continue
-            k = ts // QUARTER_MS * span + m
-            a = get(k)
-            if a is None:
-                sums[k] = [i, o, cc, cr, 1, ts, ts]
-            else:
-                a[0] += i
-                a[1] += o
-                a[2] += cc
-                a[3] += cr
-                a[4] += 1
-                if ts < a[5]:
-                    a[5] = ts
-                elif ts > a[6]:
-                    a[6] = ts
+    quarters = result.stats.quarters if result.view == "daily" and not project else None
+    if quarters is None:
+        quarters = QuarterSums()
+        chunks = state.winner_chunks(with_progress=result.view == "daily")
+        quarters.add_chunks(chunks, None if all(keep) else keep)
     day = day_of(tz)
     lo = since.isoformat() if since else ""
     hi = until.isoformat() if until else "9999"
     per_day: dict[str, dict[int, list[int]]] = {}
-    for k, a in sums.items():
-        quarter, model = divmod(k, span)
+    for k, a in quarters.sums.items():
+        quarter, model = split_key(k)
         d = day(quarter * QUARTER_MS)
         if not lo <= d <= hi:
             continue
         by_model = per_day.setdefault(d, {})
         b = by_model.get(model)
         if b is None:
-            by_model[model] = a
+            by_model[model] = list(a)
         else:
             for n in range(5):
                 b[n] += a[n]
-            b[5] = min(b[5], a[5])
-            b[6] = max(b[6], a[6])
+    models = state.models
     days: dict[str, Tally] = {}
+    tied: set[str] = set()
     for d in sorted(per_day):
         t = Tally()
-        # Models by first use, then name: the order no longer depends on which process read
-        # what first (it decides the breakdown's order among equal costs).
-        for model, a in sorted(per_day[d].items(), key=lambda kv: (kv[1][5], models[kv[0]])):
-            t.add_sums(models[model], a[0], a[1], a[2], a[3], a[4], a[5], a[6])
-        if t.total:
-            days[d] = t
+        for model in sorted(per_day[d], key=lambda m: models[m]):
+            a = per_day[d][model]
+            t.add_sums(models[model], a[0], a[1], a[2], a[3], a[4], 0, 0)
+        if not t.total:
+            continue
+        days[d] = t
+        costs = [row["cost"] for row in t.breakdowns()]
+        if len(set(costs)) < len(costs):
+            tied.add(d)
+    if tied:
+        # ccusage sorts a day's breakdowns by cost and leaves equal costs in the order it
+        # met the models, which follows (file path, line). Equal costs are rare (two models
+        # without a price), so first positions are looked up only for such days.
+        first = _first_positions(result, tz, tied, keep)
+        for d in tied:
+            old = days[d].by_model
+            order = sorted(old, key=lambda name: first.get((d, name), (1 << 62, 0)))
+            days[d].by_model = {name: old[name] for name in order}
     return days
+
+
+def _first_positions(
+    result: UsageResult, tz: tzinfo, wanted: set[str], keep: list[bool]
+) -> dict[tuple[str, str], tuple[int, int]]:
+    """(day, model) -> (path rank, byte offset) of the first winner, for the days in ``wanted``.
+
+    Known difference, left: ccusage places a message where it first met any copy of it, so
+    a message whose better copy came later in a later file (a resumed session's) moves
+    earlier there than here. It shows only among breakdowns of equal cost.
+    """
+    state = result.state
+    rank = state.path_rank()
+    day = day_of(tz)
+    first: dict[tuple[str, str], tuple[int, int]] = {}
+    for _key, v, _progress in result.winners():
+        if not keep[v[7]]:
+            continue
+        d = day(v[0])
+        if d not in wanted:
+            continue
+        pos = (rank[v[7]], v[5])
+        slot = (d, state.models[v[8]])
+        if pos < first.get(slot, (1 << 62, 0)):
+            first[slot] = pos
+    return first
 
 
 def daily_json(days: dict[str, Tally]) -> dict[str, object]:

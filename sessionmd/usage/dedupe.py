@@ -73,7 +73,7 @@ class State:
     prog: dict[str, bytes] = field(default_factory=dict)
     problems: list[tuple[str, int, str]] = field(default_factory=list)  # bad lines seen so far
     _model_idx: dict[str, int] = field(default_factory=dict)
-    _rank: list[int] = field(default_factory=list)  # see ``_path_rank``
+    _rank: list[int] = field(default_factory=list)  # see ``path_rank``
 
     def __post_init__(self) -> None:
         self._model_idx = {m: i for i, m in enumerate(self.models)}
@@ -103,11 +103,13 @@ class State:
         if fa == fb:
             # Offsets are never negative, so their big-endian bytes sort as the numbers do.
             return new[_offset_at : _offset_at + 8] < cur[_offset_at : _offset_at + 8]
-        rank = self._rank if len(self._rank) == len(self.files) else self._path_rank()
+        rank = self._rank if len(self._rank) == len(self.files) else self.path_rank()
         return rank[int.from_bytes(fa, "big")] < rank[int.from_bytes(fb, "big")]
 
-    def _path_rank(self) -> list[int]:
+    def path_rank(self) -> list[int]:
         """Each file's position in path order (rebuilt when files were added)."""
+        if len(self._rank) == len(self.files):
+            return self._rank
         files = self.files
         rank = [0] * len(files)
         for n, idx in enumerate(sorted(range(len(files)), key=lambda i: files[i].path)):

@@ -21,6 +21,7 @@ from dataclasses import dataclass, field
 
 from sessionmd.usage.dedupe import FileInfo, State
 from sessionmd.usage.discover import Discovery, Transcript
+from sessionmd.usage.quarters import QuarterSums
 from sessionmd.usage.scan import FileScan, Problem, scan_file
 
 PARALLEL_MIN_BYTES = 32 << 20  # below this, a second process costs more than it saves
@@ -36,6 +37,9 @@ class ScanStats:
     rebuilt: str = ""  # why the state was rebuilt from scratch ("" = incremental)
     processes: int = 1  # 2 when a forked worker read its share
     problems: list[Problem] = field(default_factory=list)
+    # The daily view's sums over every winner, when the scan's two processes made them
+    # (``execute(sum_quarters=True)``); None: sum the state's winners when needed.
+    quarters: QuarterSums | None = None
 
 
 @dataclass(slots=True)
@@ -203,6 +207,11 @@ def _read(fd: int, size: int) -> bytes | None:
     return b"".join(parts)
 
 
+def _fields(res: FileScan) -> tuple[object, ...]:
+    """A FileScan's fields in order (``FileScan(*fields)`` builds it again)."""
+    return tuple([getattr(res, name) for name in FileScan.__match_args__])
+
+
 def _child(fd: int, state: State, queue: _Queue, now_ms: int | None) -> None:
     """Scan runs of jobs from the back of the queue; send each run's winners, then forget them.
 
@@ -218,7 +227,7 @@ def _child(fd: int, state: State, queue: _Queue, now_ms: int | None) -> None:
         done = _run(state, part, now_ms)
         batch = (
             state.models,
-            done,
+            [(idx, *_fields(res)) for idx, res in done],  # tuples pickle 3x faster
             list(state.main),
             b"".join(state.main.values()),
             list(state.prog),
@@ -230,32 +239,107 @@ def _child(fd: int, state: State, queue: _Queue, now_ms: int | None) -> None:
     _send(fd, b"")
 
 
+def _sum_for_parent(from_parent: int, to_parent: int) -> None:
+    """In the worker, once the queue is empty: sum the winner chunks the parent sends.
+
+    The parent has the only complete state, so this is the worker's one way to help with
+    the daily view's sums instead of sitting idle while the parent makes them alone.
+    """
+    import pickle
+
+    quarters = QuarterSums()
+    while raw := _recv(from_parent):
+        quarters.add_chunks([raw])
+    if raw is not None:  # b"": all sent (None: the parent is gone)
+        _send(to_parent, pickle.dumps(quarters.sums, protocol=5))
+
+
+def _split_sum(state: State, to_worker: int, from_worker: int) -> QuarterSums:
+    """The daily view's sums over ``state``, two chunks of winners in three summed by the
+    worker.
+
+    Why: the sums touch every winner once, a sixth of a cold ``usage daily`` when one
+    process made them after the scan while the worker sat idle. The parent also joins the
+    chunks, hence the worker's larger share. Chunks go out one at a time between the
+    parent's own, so neither waits long on the pipe. A worker that dies costs time, not
+    results: the chunks it had are summed here.
+    """
+    import pickle
+
+    mine = QuarterSums()
+    sent: list[bytes] = []
+    alive = True
+    for n, chunk in enumerate(state.winner_chunks(with_progress=True)):
+        if alive and n % 3 != 2:
+            try:
+                _send(to_worker, chunk)
+                sent.append(chunk)
+                continue
+            except OSError:  # the worker is gone (a broken pipe)
+                alive = False
+        mine.add_chunks([chunk])
+    raw = None
+    if alive:
+        with contextlib.suppress(OSError):
+            _send(to_worker, b"")
+            raw = _recv(from_worker)
+    if raw:
+        mine.merge(pickle.loads(raw))
+    else:
+        mine.add_chunks(sent)
+    return mine
+
+
+def _take_batch(fd: int, state: State, done: list[tuple[int, FileScan]]) -> bool | None:
+    """Merge the worker's next batch: None while batches come, True at its end-of-work
+    frame, False when its pipe closed without one (it died)."""
+    raw = _recv(fd)
+    if raw is None:
+        return False
+    if not raw:
+        return True
+    _merge_batch(raw, state, done)
+    return None
+
+
 def _merge_batch(raw: bytes, state: State, done: list[tuple[int, FileScan]]) -> None:
     """Fold one of the worker's batches (``_child``) into ``state``."""
     import pickle  # here: the status line's path never forks, so never needs it
 
     models, their_done, main_keys, main_blob, prog_keys, prog_blob = pickle.loads(raw)
-    done += their_done
+    done += [(idx, FileScan(*fields)) for idx, *fields in their_done]
     state.merge_packed(models, main_keys, main_blob, prog_keys, prog_blob)
 
 
+def _pipe() -> tuple[int, int]:
+    """A pipe with room for a batch, so that a writer rarely waits on its reader."""
+    r, w = os.pipe()
+    with contextlib.suppress(AttributeError, OSError):
+        import fcntl
+
+        fcntl.fcntl(w, fcntl.F_SETPIPE_SZ, _PIPE_SIZE)
+    return r, w
+
+
 def _parallel(
-    state: State, jobs: Sequence[Job], sizes: dict[int, int], now_ms: int | None
-) -> tuple[list[tuple[int, FileScan]], bool]:
+    state: State,
+    jobs: Sequence[Job],
+    sizes: dict[int, int],
+    now_ms: int | None,
+    sum_quarters: bool,
+) -> tuple[list[tuple[int, FileScan]], bool, QuarterSums | None]:
     """Scan on this process and one forked worker, merging the worker's batches as they come.
 
-    Returns the per-file results and whether the worker did its share. A worker that dies
-    (killed, out of memory, a bug) costs time, not results: the runs it claimed but never
-    sent are read again here.
+    Returns the per-file results, whether the worker did its share, and (``sum_quarters``)
+    the daily view's sums, which the two processes make together after the scan. A worker
+    that dies (killed, out of memory, a bug) costs time, not results: the runs it claimed
+    but never sent are read again here.
     """
     import select
 
     queue = _Queue(jobs, sizes)
-    recv, send = os.pipe()
-    with contextlib.suppress(AttributeError, OSError):
-        import fcntl
-
-        fcntl.fcntl(send, fcntl.F_SETPIPE_SZ, _PIPE_SIZE)
+    recv, send = _pipe()
+    back_r, back_w = _pipe() if sum_quarters else (-1, -1)  # winners to sum, parent to worker
     worker = State(files=state.files, models=list(state.models))
     pid = os.fork()
     if pid == 0:  # the worker: never returns into the caller's code
@@ -263,44 +347,55 @@ def _parallel(
         try:
             os.close(recv)
             _child(send, worker, queue, now_ms)
+            if back_r != -1:
+                os.close(back_w)
+                _sum_for_parent(back_r, send)
             code = 0
         finally:
             os._exit(code)
     os.close(send)
+    if back_r != -1:
+        os.close(back_r)
     queue.worker_started()
     done: list[tuple[int, FileScan]] = []
-    finished = False
+    finished: bool | None = None  # True: the worker said it is done; False: it is gone
+    quarters = None
     try:
         while True:
             part = queue.take(front=True)
             if not part:
                 break
             done += _run(state, part, now_ms)
-            while not finished and select.select([recv], [], [], 0)[0]:
-                raw = _recv(recv)
-                if raw:
-                    _merge_batch(raw, state, done)
-                else:
-                    finished = True
-        while not finished:
-            raw = _recv(recv)
-            if raw:
-                _merge_batch(raw, state, done)
-            else:
-                finished = True
+            while finished is None and select.select([recv], [], [], 0)[0]:
+                finished = _take_batch(recv, state, done)
+        while finished is None:
+            finished = _take_batch(recv, state, done)
+        if finished and back_w != -1:
+            quarters = _split_sum(state, back_w, recv)
     finally:
         os.close(recv)
-        _pid, status = os.waitpid(pid, 0)
+        if back_w != -1:
+            os.close(back_w)
+        os.waitpid(pid, 0)
         queue.close()
     seen = {idx for idx, _res in done}
     missing = [job for job in jobs if job.idx not in seen]
     if missing:
         done += _run(state, missing, now_ms)
-    return done, finished and os.waitstatus_to_exitcode(status) == 0
+    return done, bool(finished), quarters
 
 
-def execute(state: State, jobs: Sequence[Job], now_ms: int | None, processes: int = 2) -> ScanStats:
+def execute(
+    state: State,
+    jobs: Sequence[Job],
+    now_ms: int | None,
+    processes: int = 2,
+    sum_quarters: bool = False,
+) -> ScanStats:
     """Run the jobs ``plan`` made, on two processes when there is enough to read.
+
+    ``sum_quarters``: when two processes read, also make the daily view's sums on both
+    (``stats.quarters``) before the worker goes.
 
     The cyclic garbage collector is paused meanwhile: the scan allocates millions of
     short-lived acyclic objects, and collecting after every 700 of them costs a tenth of it.
@@ -308,19 +403,21 @@ def execute(state: State, jobs: Sequence[Job], now_ms: int | None, processes: in
     enabled = gc.isenabled()
     gc.disable()
     try:
-        return _execute(state, jobs, now_ms, processes)
+        return _execute(state, jobs, now_ms, processes, sum_quarters)
     finally:
         if enabled:
             gc.enable()
 
 
-def _execute(state: State, jobs: Sequence[Job], now_ms: int | None, processes: int) -> ScanStats:
+def _execute(
+    state: State, jobs: Sequence[Job], now_ms: int | None, processes: int, sum_quarters: bool
+) -> ScanStats:
     stats = ScanStats()
     sizes = {j.idx: state.files[j.idx].size - j.offset for j in jobs}
     total = sum(sizes.values())
     done: list[tuple[int, FileScan]]
     if processes > 1 and total >= PARALLEL_MIN_BYTES and len(jobs) > 1 and hasattr(os, "fork"):
-        done, shared = _parallel(state, jobs, sizes, now_ms)
+        done, shared, stats.quarters = _parallel(state, jobs, sizes, now_ms, sum_quarters)
         stats.processes = 2 if shared else 1
     else:
         done = _run(state, jobs, now_ms)
