@@ -182,9 +182,10 @@ class _Queue:
 
 def _send(fd: int, raw: bytes) -> None:
     """One length-prefixed frame (``os.write`` may take a large one in parts)."""
-    view = memoryview(_FRAME.pack(len(raw)) + raw)
-    while view:
-        view = view[os.write(fd, view) :]
+    for part in (_FRAME.pack(len(raw)), raw):  # not joined: that copied every batch
+        view = memoryview(part)
+        while view:
+            view = view[os.write(fd, view) :]
 
 
 def _recv(fd: int) -> bytes | None:
@@ -267,15 +268,15 @@ def _split_sum(state: State, to_worker: int, from_worker: int) -> QuarterSums:
     import pickle
 
     mine = QuarterSums()
-    sent: list[bytes] = []
+    sent = 0  # the worker took two in three of the chunks before this one
     alive = True
     for n, chunk in enumerate(state.winner_chunks(with_progress=True)):
         if alive and n % 3 != 2:
             try:
                 _send(to_worker, chunk)
-                sent.append(chunk)
+                sent = n + 1
                 continue
-            except OSError:  # the worker is gone (a broken pipe)
+            except OSError:  # the worker is gone (a broken pipe): sum it here
                 alive = False
         mine.add_chunks([chunk])
     raw = None
@@ -285,8 +286,9 @@ def _split_sum(state: State, to_worker: int, from_worker: int) -> QuarterSums:
             raw = _recv(from_worker)
     if raw:
         mine.merge(pickle.loads(raw))
-    else:
-        mine.add_chunks(sent)
+    else:  # the worker died with the chunks it had: made again, not kept (10 MB per GB)
+        chunks = state.winner_chunks(with_progress=True)
+        mine.add_chunks(chunk for n, chunk in enumerate(chunks) if n % 3 != 2 and n < sent)
     return mine
 
 
