@@ -170,7 +170,6 @@ def test_a_worker_that_dies_while_summing_costs_time_not_sums(
 
     from usage_support import NOW_DT, generate
 
-    from sessionmd.usage import dedupe
     from sessionmd.usage.api import load_usage
 
     root = Path(str(tmp_path))
@@ -182,12 +181,12 @@ def test_a_worker_that_dies_while_summing_costs_time_not_sums(
 
     def sum_then_die(from_parent: int, to_parent: int) -> None:  # runs in the worker
         for _n in range(chunks_before_dying):
-            real_recv(from_parent)
+            assert real_recv(from_parent)  # a chunk, not yet the end
         os._exit(3)
 
     monkeypatch.setattr(engine, "PARALLEL_MIN_BYTES", 0)
     monkeypatch.setattr(engine, "_sum_for_parent", sum_then_die)
-    monkeypatch.setattr(dedupe, "_CHUNK", 7)  # many chunks of winners
+    monkeypatch.setattr(engine, "_SUM_CHUNK", 7)  # many chunks of winners
     two = load_usage(data_dirs=[root], env={}, cache_dir=None, now=NOW_DT, view="daily")
     assert two.stats.processes == 2  # its scan arrived whole
     assert two.stats.quarters is not None

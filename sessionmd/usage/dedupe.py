@@ -161,7 +161,7 @@ class State:
                 if not beats(mine[key], cur):
                     mine[key] = cur
 
-    def winner_chunks(self, with_progress: bool) -> Iterator[bytes]:
+    def winner_chunks(self, with_progress: bool, size: int = _CHUNK) -> Iterator[bytes]:
         """Every winner of one view (as ``winners`` picks them), packed back to back in chunks.
 
         For aggregations that need neither keys nor order: ``PACK.iter_unpack`` over a chunk
@@ -186,7 +186,7 @@ class State:
             values = chain(values, extra)
         it = iter(values)
         while True:
-            chunk = b"".join(islice(it, _CHUNK))
+            chunk = b"".join(islice(it, size))
             if not chunk:
                 return
             yield chunk

@@ -255,6 +255,11 @@ def _sum_for_parent(from_parent: int, to_parent: int) -> None:
         _send(to_parent, pickle.dumps(quarters.sums, protocol=5))
 
 
+# Winners per chunk of the split sum: several chunks fit in the pipe, so the parent seldom
+# waits for the worker to take the next one while it sums the last.
+_SUM_CHUNK = 2048
+
+
 def _split_sum(state: State, to_worker: int, from_worker: int) -> QuarterSums:
     """The daily view's sums over ``state``, two chunks of winners in three summed by the
     worker.
@@ -270,7 +275,7 @@ def _split_sum(state: State, to_worker: int, from_worker: int) -> QuarterSums:
     mine = QuarterSums()
     sent = 0  # the worker took two in three of the chunks before this one
     alive = True
-    for n, chunk in enumerate(state.winner_chunks(with_progress=True)):
+    for n, chunk in enumerate(state.winner_chunks(True, _SUM_CHUNK)):
         if alive and n % 3 != 2:
             try:
                 _send(to_worker, chunk)
@@ -287,7 +292,7 @@ def _split_sum(state: State, to_worker: int, from_worker: int) -> QuarterSums:
     if raw:
         mine.merge(pickle.loads(raw))
     else:  # the worker died with the chunks it had: made again, not kept (10 MB per GB)
-        chunks = state.winner_chunks(with_progress=True)
+        chunks = state.winner_chunks(True, _SUM_CHUNK)
         mine.add_chunks(chunk for n, chunk in enumerate(chunks) if n % 3 != 2 and n < sent)
     return mine
 
@@ -423,17 +428,24 @@ def _execute(
         stats.processes = 2 if shared else 1
     else:
         done = _run(state, jobs, now_ms)
+    # Once per file read, after the scan, on one process: kept to plain loads and stores.
+    files = state.files
+    bytes_read = lines = future = 0
     for idx, res in done:
-        info = state.files[idx]
+        info = files[idx]
         info.offset = res.end_offset
         if res.cwd and not info.cwd:
             info.cwd = res.cwd
-        stats.files_read += 1
-        stats.bytes_read += res.bytes_read
-        stats.lines_decoded += res.lines_decoded
-        stats.future_entries += res.future
-        stats.problems.extend(p for p in res.problems if not p.line)
-        state.problems.extend((p.path, p.line, p.reason) for p in res.problems if p.line)
+        bytes_read += res.bytes_read
+        lines += res.lines_decoded
+        future += res.future
+        if res.problems:
+            stats.problems.extend(p for p in res.problems if not p.line)
+            state.problems.extend((p.path, p.line, p.reason) for p in res.problems if p.line)
+    stats.files_read = len(done)
+    stats.bytes_read = bytes_read
+    stats.lines_decoded = lines
+    stats.future_entries = future
     return stats
 
 
