@@ -203,6 +203,8 @@ def load_usage(
     ``data_dirs`` overrides the Claude config dirs found from ``env`` (``CLAUDE_CONFIG_DIR``,
     else ``~/.config/claude`` and ``~/.claude``); ``cache_dir`` None reads everything and
     writes no cache. ``now`` decides which timestamps count as in the future (clock skew).
+    For view "daily", a two-process scan also leaves the view's sums per quarter hour and
+    model in ``stats.quarters`` (what ``usage.daily`` folds into days).
     """
     state, stats, found = _load(data_dirs, env, cache_dir, now, home, processes, view)
     return UsageResult(view, stats.problems, stats, list(found.roots), state, found.dirs)

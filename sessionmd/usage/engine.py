@@ -389,6 +389,7 @@ def _parallel(
     missing = [job for job in jobs if job.idx not in seen]
     if missing:
         done += _run(state, missing, now_ms)
+        quarters = None  # made before these were read (never, while the worker says done)
     return done, bool(finished), quarters
 
 
