@@ -2,8 +2,9 @@
 
 Why sums per quarter hour: every zone's day boundary falls on one (``report.day_of``), so
 the sums fold into days exactly, in any zone, and a report over a million winners touches
-each winner once, in one flat loop (``add_chunks``). A cold two-process scan has its idle
-worker sum half of the winners (``engine``), and ``merge`` adds the two halves.
+each winner once, in one flat loop (``add_chunks``). A two-process scan has its worker,
+idle once the files are read, sum two thirds of the winners (``engine._split_sum``), and
+``merge`` adds the parts.
 """
 
 from __future__ import annotations
