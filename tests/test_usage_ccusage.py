@@ -259,3 +259,19 @@ def test_equal_cost_models_in_the_same_order_as_ccusage(tmp_path: Path, case: st
     )
     (day,) = json.loads(proc.stdout)["daily"]
     assert [row["modelName"] for row in day["modelBreakdowns"]] == TIE_ORDER[case]
+
+
+def test_a_sessions_models_in_the_same_order_as_ccusage(tmp_path: Path) -> None:
+    write_ties(tmp_path / "claude", "lines")
+    env = {**os.environ, "CLAUDE_CONFIG_DIR": str(tmp_path / "claude"), "NO_COLOR": "1"}
+    proc = subprocess.run(
+        [str(_ccusage()), "session", "--json", "--offline", "--timezone", "UTC"],
+        capture_output=True,
+        text=True,
+        env=env,
+        timeout=120,
+        check=True,
+    )
+    (session,) = json.loads(proc.stdout)["session"]
+    assert session["modelsUsed"] == TIE_ORDER["lines"]
+    assert [row["modelName"] for row in session["modelBreakdowns"]] == TIE_ORDER["lines"]

@@ -199,3 +199,14 @@ def test_equal_cost_models_are_listed_in_path_and_line_order(tmp_path: Path, cas
     assert res.exit_code == 0, res.output
     (day,) = json.loads(res.stdout)["daily"]
     assert [row["modelName"] for row in day["modelBreakdowns"]] == TIE_ORDER[case]
+
+
+def test_a_sessions_models_are_listed_in_line_order(tmp_path: Path) -> None:
+    """ccusage's ``modelsUsed`` for a session: first met in (file path, line) order, not
+    first in time (``test_usage_ccusage`` checks it against ccusage itself)."""
+    write_ties(tmp_path / "claude", "lines")
+    res = run(tmp_path / "claude", tmp_path, "sessions", "--json", "-z", "UTC")
+    assert res.exit_code == 0, res.output
+    (session,) = json.loads(res.stdout)["session"]
+    assert session["modelsUsed"] == TIE_ORDER["lines"]
+    assert [row["modelName"] for row in session["modelBreakdowns"]] == TIE_ORDER["lines"]

@@ -75,7 +75,8 @@ class Tally:
         return sorted(m for m in self.by_model if m and m != SYNTHETIC)
 
     def models_in_order(self) -> list[str]:
-        """Models by first use (ccusage's session ``modelsUsed``)."""
+        """Models by first use, as ``add_sums``' ``first_ms`` ranks them (ccusage's session
+        ``modelsUsed``; the session view passes a (file path, line) position)."""
         used = [m for m in self.by_model if m and m != SYNTHETIC]
         return sorted(used, key=lambda m: (self.by_model[m][4], m))
 

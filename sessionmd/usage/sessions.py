@@ -31,14 +31,22 @@ def sessions(
     """One row per session with usage, costliest first (ccusage's order)."""
     files = result.state.files
     models = result.state.models
+    rank = result.state.path_rank()
     rows: dict[str, SessionRow] = {}
     for _d, v in selected_winners(result, tz, since, until, project):
         f = files[v[7]]
         row = rows.get(f.session)
         if row is None:
             row = rows[f.session] = SessionRow(f.session, f.project, Tally())
-        row.tally.add(models[v[8]], v[1], v[2], v[3], v[4], v[0])
+        # A model's first use is its first winner in (file path, line) order, as ccusage
+        # meets them (not its earliest time): ``modelsUsed`` and equal-cost breakdowns
+        # follow it.
+        first = rank[v[7]] << 40 | v[5]
+        row.tally.add_sums(models[v[8]], v[1], v[2], v[3], v[4], 1, first, v[0])
     out = [r for r in rows.values() if r.tally.total]
+    for r in out:
+        by_model = r.tally.by_model
+        r.tally.by_model = {m: by_model[m] for m in sorted(by_model, key=lambda m: by_model[m][4])}
     costs = {r.session_id: r.tally.cost for r in out}
     out.sort(key=lambda r: (-costs[r.session_id], -r.tally.last_ms, r.session_id))
     return out
