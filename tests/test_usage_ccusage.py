@@ -245,33 +245,29 @@ def test_timestamp_forms_match_ccusage(tmp_path: Path) -> None:
     assert len(theirs) == 4  # the first four forms
 
 
-@pytest.mark.parametrize("case", sorted(TIE_CASES))
-def test_equal_cost_models_in_the_same_order_as_ccusage(tmp_path: Path, case: str) -> None:
-    write_ties(tmp_path / "claude", case)
-    env = {**os.environ, "CLAUDE_CONFIG_DIR": str(tmp_path / "claude"), "NO_COLOR": "1"}
+def _ccusage_json(config_dir: Path, view: str) -> Any:
+    """ccusage's ``--json`` output for one view of the transcripts under ``config_dir``."""
+    env = {**os.environ, "CLAUDE_CONFIG_DIR": str(config_dir), "NO_COLOR": "1"}
     proc = subprocess.run(
-        [str(_ccusage()), "daily", "--json", "--offline", "--timezone", "UTC"],
+        [str(_ccusage()), view, "--json", "--offline", "--timezone", "UTC"],
         capture_output=True,
         text=True,
         env=env,
         timeout=120,
         check=True,
     )
-    (day,) = json.loads(proc.stdout)["daily"]
+    return json.loads(proc.stdout)
+
+
+@pytest.mark.parametrize("case", sorted(TIE_CASES))
+def test_equal_cost_models_in_the_same_order_as_ccusage(tmp_path: Path, case: str) -> None:
+    write_ties(tmp_path / "claude", case)
+    (day,) = _ccusage_json(tmp_path / "claude", "daily")["daily"]
     assert [row["modelName"] for row in day["modelBreakdowns"]] == TIE_ORDER[case]
 
 
 def test_a_sessions_models_in_the_same_order_as_ccusage(tmp_path: Path) -> None:
     write_ties(tmp_path / "claude", "lines")
-    env = {**os.environ, "CLAUDE_CONFIG_DIR": str(tmp_path / "claude"), "NO_COLOR": "1"}
-    proc = subprocess.run(
-        [str(_ccusage()), "session", "--json", "--offline", "--timezone", "UTC"],
-        capture_output=True,
-        text=True,
-        env=env,
-        timeout=120,
-        check=True,
-    )
-    (session,) = json.loads(proc.stdout)["session"]
+    (session,) = _ccusage_json(tmp_path / "claude", "session")["session"]
     assert session["modelsUsed"] == TIE_ORDER["lines"]
     assert [row["modelName"] for row in session["modelBreakdowns"]] == TIE_ORDER["lines"]
