@@ -160,6 +160,28 @@ def test_two_process_scan_sends_every_file_once(tmp_path: object) -> None:
     assert daily_json(daily(two, UTC)) == daily_json(daily(one, UTC))
 
 
+def test_no_daily_sums_when_asked_for_none(
+    tmp_path: object, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """``usage daily --project`` sums one project's winners itself: the scan makes none."""
+    from pathlib import Path
+
+    from usage_support import NOW_DT, generate
+
+    from sessionmd.usage.api import load_usage
+
+    root = Path(str(tmp_path))
+    generate(root, "--projects", "2", "--sessions", "3", "--messages", "8", "--seed", "4")
+    monkeypatch.setattr(engine, "PARALLEL_MIN_BYTES", 0)
+    args = {"data_dirs": [root], "env": {}, "cache_dir": None, "now": NOW_DT, "view": "daily"}
+    without = load_usage(**args, daily_sums=False)  # type: ignore[arg-type]
+    with_sums = load_usage(**args)  # type: ignore[arg-type]
+    assert without.stats.processes == with_sums.stats.processes == 2
+    assert without.stats.quarters is None and with_sums.stats.quarters is not None
+    project = without.state.files[0].project
+    assert daily(without, UTC, project=project) == daily(with_sums, UTC, project=project)
+
+
 @pytest.mark.parametrize("chunks_before_dying", [0, 1, 3])
 def test_a_worker_that_dies_while_summing_costs_time_not_sums(
     chunks_before_dying: int, tmp_path: object, monkeypatch: pytest.MonkeyPatch

@@ -75,6 +75,7 @@ class _Run:
         tz_name: str | None,
         data_dirs: tuple[Path, ...],
         no_cache: bool,
+        daily_sums: bool = False,
     ) -> None:
         from sessionmd import paths
         from sessionmd.usage.api import load_usage
@@ -94,6 +95,7 @@ class _Run:
             cache_dir=None if no_cache else paths.cache_dir(env),
             now=self.now,
             view=view,  # type: ignore[arg-type]
+            daily_sums=daily_sums,
         )
 
     def report_problems(self, verbose: bool) -> None:
@@ -219,7 +221,8 @@ def daily(
     from sessionmd.usage.daily import daily_json
 
     with bad_input_exits():
-        run = _Run("daily", since, until, tz_name, data_dirs, no_cache)
+        # One project's days are summed from its own winners, not from everyone's sums.
+        run = _Run("daily", since, until, tz_name, data_dirs, no_cache, daily_sums=not project)
         days = daily_rows(run.result, run.tz, run.since, run.until, project)
     run.report_problems(verbose)
     if as_json:

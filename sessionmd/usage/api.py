@@ -157,7 +157,7 @@ def _load(
     now: datetime,
     home: Path | None,
     processes: int,
-    view: View,
+    daily_sums: bool,
 ) -> tuple[State, ScanStats, Discovery]:
     found = discover(data_dirs, env, home)
     roots = [str(r) for r in found.roots]
@@ -178,7 +178,7 @@ def _load(
     # plan() returns a fresh state when a file shrank or vanished: rebinding ``state`` here,
     # before the scan, frees the cached one (else a rebuild holds two states at its peak).
     state, jobs, rebuilt = plan(state or State(), found)
-    stats = execute(state, jobs, to_ms(now), processes, sum_quarters=view == "daily")
+    stats = execute(state, jobs, to_ms(now), processes, sum_quarters=daily_sums)
     stats.files = len(found.files)
     stats.rebuilt = rebuilt or reason
     stats.problems[:0] = found.problems
@@ -197,6 +197,7 @@ def load_usage(
     view: View,
     home: Path | None = None,
     processes: int = 2,
+    daily_sums: bool = True,
 ) -> UsageResult:
     """Deduplicated usage for one ccusage view ("daily" counts agent_progress mirrors).
 
@@ -204,9 +205,11 @@ def load_usage(
     else ``~/.config/claude`` and ``~/.claude``); ``cache_dir`` None reads everything and
     writes no cache. ``now`` decides which timestamps count as in the future (clock skew).
     For view "daily", a two-process scan also leaves the view's sums per quarter hour and
-    model in ``stats.quarters`` (what ``usage.daily`` folds into days).
+    model in ``stats.quarters`` (what ``usage.daily`` folds into days), unless
+    ``daily_sums`` is false (a report for one project sums its own winners instead).
     """
-    state, stats, found = _load(data_dirs, env, cache_dir, now, home, processes, view)
+    sums = view == "daily" and daily_sums
+    state, stats, found = _load(data_dirs, env, cache_dir, now, home, processes, sums)
     return UsageResult(view, stats.problems, stats, list(found.roots), state, found.dirs)
 
 
