@@ -10,7 +10,7 @@ from datetime import date, tzinfo
 
 from sessionmd.usage.api import UsageResult
 from sessionmd.usage.quarters import QUARTER_MS, QuarterSums, split_key
-from sessionmd.usage.report import Tally, day_of, project_matcher, totals_json
+from sessionmd.usage.report import Tally, day_of, position, project_matcher, totals_json
 
 
 def daily(
@@ -71,16 +71,16 @@ def daily(
         # without a price), so first positions are looked up only for such days.
         first = _first_positions(result, tz, tied, keep)
         for d in tied:
-            old = days[d].by_model
-            order = sorted(old, key=lambda name: first.get((d, name), (1 << 62, 0)))
-            days[d].by_model = {name: old[name] for name in order}
+            for name, sums in days[d].by_model.items():
+                sums[4] = first.get((d, name), 1 << 62)
+            days[d].order_models()
     return days
 
 
 def _first_positions(
     result: UsageResult, tz: tzinfo, wanted: set[str], keep: list[bool]
-) -> dict[tuple[str, str], tuple[int, int]]:
-    """(day, model) -> (path rank, byte offset) of the first winner, for the days in ``wanted``.
+) -> dict[tuple[str, str], int]:
+    """(day, model) -> ``report.position`` of its first winner, for the days in ``wanted``.
 
     Known difference, left: ccusage places a message where it first met any copy of it, so
     a message whose better copy came later in a later file (a resumed session's) moves
@@ -89,16 +89,16 @@ def _first_positions(
     state = result.state
     rank = state.path_rank()
     day = day_of(tz)
-    first: dict[tuple[str, str], tuple[int, int]] = {}
+    first: dict[tuple[str, str], int] = {}
     for _key, v, _progress in result.winners():
         if not keep[v[7]]:
             continue
         d = day(v[0])
         if d not in wanted:
             continue
-        pos = (rank[v[7]], v[5])
+        pos = position(rank, v)
         slot = (d, state.models[v[8]])
-        if pos < first.get(slot, (1 << 62, 0)):
+        if pos < first.get(slot, pos + 1):
             first[slot] = pos
     return first
 

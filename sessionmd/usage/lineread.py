@@ -83,12 +83,12 @@ def _number(obj: dict[str, Any], name: str) -> None:
 # strict line schema, and on the mirrored line. ``scan`` checks the same lists.
 MIRROR_OUTER_NOT_NULL = ("cwd", "version")
 MIRROR_LOOSE_NOT_NULL = ("requestId", "costUSD")
+MIRROR_INNER_NOT_NULL = ("cwd", "version", "sessionId")
 
 # A timestamp's milliseconds since the epoch, as ``(when - EPOCH) // ONE_MS``: exact integer
 # arithmetic, and cheaper than ``round(when.timestamp() * 1000)`` once per usage line.
 EPOCH = datetime(1970, 1, 1, tzinfo=timezone.utc)
 ONE_MS = timedelta(milliseconds=1)
-MIRROR_INNER_NOT_NULL = ("cwd", "version", "sessionId")
 
 
 def _not_null(obj: dict[str, Any], *names: str) -> None:

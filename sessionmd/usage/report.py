@@ -74,6 +74,12 @@ class Tally:
     def models_used(self) -> list[str]:
         return sorted(m for m in self.by_model if m and m != SYNTHETIC)
 
+    def order_models(self) -> None:
+        """Put ``by_model`` in first-use order (``add_sums``' ``first_ms``): breakdowns of
+        equal cost keep it, as ccusage keeps the order it met the models in."""
+        firsts = self.by_model
+        self.by_model = {m: firsts[m] for m in sorted(firsts, key=lambda m: firsts[m][4])}
+
     def models_in_order(self) -> list[str]:
         """Models by first use, as ``add_sums``' ``first_ms`` ranks them (ccusage's session
         ``modelsUsed``; the session view passes a (file path, line) position)."""
@@ -103,6 +109,12 @@ class Tally:
             "inputTokens": self.input,
             "outputTokens": self.output,
         }
+
+
+def position(rank: list[int], winner: tuple[int, ...]) -> int:
+    """A winner's place in (file path, line) order, as one int: the order ccusage meets lines
+    in, which sets its order of models (``rank`` is ``State.path_rank()``)."""
+    return rank[winner[7]] << 40 | winner[5]
 
 
 def totals_json(rows: list[Tally]) -> dict[str, object]:

@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from datetime import date, tzinfo
 
 from sessionmd.usage.api import UsageResult
-from sessionmd.usage.report import Tally, iso_ms, selected_winners, totals_json
+from sessionmd.usage.report import Tally, iso_ms, position, selected_winners, totals_json
 
 
 @dataclass(slots=True)
@@ -41,12 +41,11 @@ def sessions(
         # A model's first use is its first winner in (file path, line) order, as ccusage
         # meets them (not its earliest time): ``modelsUsed`` and equal-cost breakdowns
         # follow it.
-        first = rank[v[7]] << 40 | v[5]
+        first = position(rank, v)
         row.tally.add_sums(models[v[8]], v[1], v[2], v[3], v[4], 1, first, v[0])
     out = [r for r in rows.values() if r.tally.total]
     for r in out:
-        by_model = r.tally.by_model
-        r.tally.by_model = {m: by_model[m] for m in sorted(by_model, key=lambda m: by_model[m][4])}
+        r.tally.order_models()
     costs = {r.session_id: r.tally.cost for r in out}
     out.sort(key=lambda r: (-costs[r.session_id], -r.tally.last_ms, r.session_id))
     return out
