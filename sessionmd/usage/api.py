@@ -19,7 +19,7 @@ from typing import Literal
 from sessionmd.usage import cache as cache_mod
 from sessionmd.usage.dedupe import State
 from sessionmd.usage.discover import Discovery, discover
-from sessionmd.usage.engine import ScanStats, execute, plan
+from sessionmd.usage.engine import ScanStats, execute, paused_gc, plan
 from sessionmd.usage.models import Block, TokenCounts, UsageEntry
 from sessionmd.usage.scan import Problem
 from sessionmd.usage.timeline import (
@@ -209,7 +209,8 @@ def load_usage(
     ``daily_sums`` is false (a report for one project sums its own winners instead).
     """
     sums = view == "daily" and daily_sums
-    state, stats, found = _load(data_dirs, env, cache_dir, now, home, processes, sums)
+    with paused_gc():  # discovery and the scan make objects by the thousand, no cycles
+        state, stats, found = _load(data_dirs, env, cache_dir, now, home, processes, sums)
     return UsageResult(view, stats.problems, stats, list(found.roots), state, found.dirs)
 
 

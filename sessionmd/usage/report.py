@@ -152,7 +152,10 @@ def day_of(tz: tzinfo) -> Callable[[int], str]:
         q = ms // QUARTER_MS
         d = memo.get(q)
         if d is None:
-            d = datetime.fromtimestamp(q * QUARTER_MS / 1000, tz=tz).strftime("%Y-%m-%d")
+            when = datetime.fromtimestamp(q * QUARTER_MS / 1000, tz=tz)
+            # ``isoformat`` is 3x faster than ``strftime``. They differ only before year 1000
+            # (isoformat pads the year with zeros), where strftime's form is kept.
+            d = when.date().isoformat() if when.year >= 1000 else when.strftime("%Y-%m-%d")
             memo[q] = d
         return d
 
