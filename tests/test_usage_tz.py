@@ -7,6 +7,8 @@ from pathlib import Path
 from zoneinfo import ZoneInfo
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 from usage_support import assistant_line, write_session
 
 from sessionmd.usage.api import load_usage
@@ -65,3 +67,48 @@ def test_days_follow_local_midnight(
     tmp_path: Path, stamps: list[str], zone: str, expected: dict[str, int]
 ) -> None:
     assert _days(tmp_path, stamps, zone) == expected
+
+
+_ZONES = ["UTC", "America/New_York", "Asia/Kathmandu", "Australia/Lord_Howe", "America/Santiago"]
+
+
+@settings(max_examples=300, deadline=None)
+@given(
+    ms=st.integers(min_value=-62_135_596_800_000, max_value=253_402_300_799_000),
+    zone=st.sampled_from(_ZONES),
+)
+def test_day_names_are_strftimes_for_any_time_and_zone(ms: int, zone: str) -> None:
+    """The fast day name (isoformat, memoised per quarter hour) is strftime's, year 1 to 9999."""
+    from sessionmd.usage.report import day_of
+
+    tz = ZoneInfo(zone)
+    try:
+        when = datetime.fromtimestamp(ms // 900_000 * 900, tz=tz)
+    except (OverflowError, ValueError, OSError):  # the zone moves it outside years 1 to 9999
+        return
+    assert day_of(tz)(ms) == when.strftime("%Y-%m-%d")
+
+
+def test_the_garbage_collector_is_off_while_usage_loads(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Discovery and the scan run with the collector paused, and it is on again after."""
+    import gc
+
+    from sessionmd.usage import api
+
+    write_session(tmp_path, "p", "s1", [assistant_line(ts="2026-01-02T03:04:05Z", mid="m1")])
+    seen: list[bool] = []
+    real = api.discover
+
+    def watched(*args: object, **kwargs: object) -> object:
+        seen.append(gc.isenabled())
+        return real(*args, **kwargs)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(api, "discover", watched)
+    assert gc.isenabled()
+    got = load_usage(
+        data_dirs=[tmp_path], env={}, cache_dir=None, now=datetime.now(timezone.utc), view="daily"
+    )
+    assert seen == [False] and gc.isenabled()
+    assert got.stats.lines_decoded == 1
