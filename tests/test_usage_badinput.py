@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 import os
 import tempfile
-from datetime import datetime, timezone
+from datetime import datetime, timedelta, timezone
 from pathlib import Path
 
 import pytest
@@ -190,3 +190,29 @@ def test_naive_timestamp_is_rejected_not_guessed(tmp_path: Path) -> None:
     result = _load(root)
     assert [e.message_id for e in result.entries] == ["m1"]
     assert [p.line for p in result.problems] == [2]
+
+
+@settings(max_examples=200, deadline=None)
+@given(
+    when=st.datetimes(
+        # Naive bounds, as hypothesis wants them: it attaches one of the zones below.
+        min_value=datetime(1, 1, 2),
+        max_value=datetime(9999, 12, 30),
+        timezones=st.sampled_from(
+            [timezone.utc, timezone(timedelta(hours=5, minutes=45)), timezone(-timedelta(hours=8))]
+        ),
+    )
+)
+def test_a_timestamp_becomes_its_exact_floor_in_milliseconds(when: datetime) -> None:
+    """Any aware time, years 1 to 9999 and before 1970 too, microseconds and offsets: the
+    scan's milliseconds are the floor of the time since the epoch, as the status line's
+    reader computes them."""
+    from sessionmd.usage.dedupe import FileInfo, State, unpack
+    from sessionmd.usage.lineread import EPOCH, ONE_MS
+
+    state = State(files=[FileInfo("/t.jsonl", "s", "p")])
+    line = assistant_line(ts=when.isoformat(), mid="m1").encode() + b"\n"
+    out = scan.FileScan()
+    scan._scan_block(line, len(line), 0, "/t.jsonl", "s", out, state.sink(0), None)
+    assert not out.problems
+    assert unpack(state.main["m1\x00req_1"])[0] == (when - EPOCH) // ONE_MS
