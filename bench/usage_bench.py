@@ -1,10 +1,11 @@
 """Usage engine benchmark: sessionmd beside ccusage 20, ccusage 18 and aiburn, in one run.
 
-    python bench/usage_bench.py [--target-mb 1000] [--runs 5] [--dir bench/out/usage]
+    python bench/usage_bench.py [--target-mb 1000] [--runs 7] [--dir bench/out/usage]
 
 Generates (once, then reuses) a corpus with the team's transcript generator, installs the
-peers where missing (``npm install --prefix``, a separate venv for aiburn), then times each
-command on the same corpus, files in the page cache. Wall time is the best of ``--runs``
+peers where missing (``npm install --prefix``, a separate venv for aiburn) and sessionmd
+from a wheel in a venv of its own (``ensure_install``), then times each command on the same
+corpus, files in the page cache. Wall time is the best of ``--runs``
 (the machine is shared); peak memory is the whole process tree's resident set, sampled from
 /proc every 5 ms (sessionmd's cold scan forks a second process; proportional set size, so
 pages the two share count once), and the largest single process's peak RSS as the kernel
@@ -208,7 +209,7 @@ def main() -> int:
         description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
     )
     ap.add_argument("--target-mb", type=float, default=1000)
-    ap.add_argument("--runs", type=int, default=5)
+    ap.add_argument("--runs", type=int, default=7)
     ap.add_argument("--dir", type=Path, default=HERE / "out" / "usage")
     ap.add_argument("--json", type=Path, help="also write the figures here")
     ap.add_argument(
