@@ -138,14 +138,17 @@ def test_corrupt_cache_is_rebuilt(corpus: Path, tmp_path: Path, damage: Any) -> 
     assert _totals(again) == _totals(cold)
 
 
-def test_cache_pointing_outside_its_tables_is_rejected(corpus: Path, tmp_path: Path) -> None:
+@pytest.mark.parametrize("table", ["files", "models"])
+def test_cache_pointing_outside_its_tables_is_rejected(
+    table: str, corpus: Path, tmp_path: Path
+) -> None:
     cache = tmp_path / "cache"
     _load(corpus, cache)
     full = next(p for p in cache.iterdir() if p.name.startswith("usage-"))
     roots = [str(corpus / "projects")]
     loaded = cache_mod.read(full, roots)
     assert loaded is not None
-    del loaded.files[1:]  # winners now name files that do not exist
+    del getattr(loaded, table)[1:]  # winners now name files or models that do not exist
     full.write_bytes(cache_mod.encode_state(loaded, roots))
     assert cache_mod.read(full, roots) is None
     assert _load(corpus, cache).stats.rebuilt

@@ -30,7 +30,7 @@ from typing import BinaryIO
 import msgspec
 
 from sessionmd.usage.atomic import replacing
-from sessionmd.usage.dedupe import FileInfo, State
+from sessionmd.usage.dedupe import FileInfo, State, indexes_within, split_records
 from sessionmd.usage.lineread import PACK
 
 VERSION = 7  # 7: lines ccusage 20 rejects (null ids, bad version...) rejected too
@@ -161,10 +161,9 @@ def load(src: BinaryIO, roots: Sequence[str]) -> State | None:
             if len(blob) != n * _SIZE:
                 return None
             crc = zlib.crc32(blob, crc)
-            for v in PACK.iter_unpack(blob):
-                if v[9] >= nfiles or v[10] >= nmodels:
-                    return None  # points outside its own tables: foreign or damaged
-            values.extend(blob[k * _SIZE : (k + 1) * _SIZE] for k in range(n))
+            if not indexes_within(blob, nfiles, nmodels):
+                return None  # points outside its own tables: foreign or damaged
+            values.extend(split_records(blob))
         if src.read(1) or crc != head.crc:
             return None
     except (OSError, struct.error, msgspec.DecodeError, msgspec.ValidationError):

@@ -37,6 +37,25 @@ _CHUNK = 8192  # winners per chunk (``winner_chunks``)
 _STAMP = struct.Struct(">q")  # a packed winner's timestamp, just after the rank prefix
 _RECORD = struct.Struct(f"{PACK.size}s")  # one packed winner, cut whole out of a joined run
 _first = itemgetter(0)
+# A packed winner's file and model index alone, the rest skipped
+_FILE_ONLY = struct.Struct(f">{_file_at}xI{PACK.size - _file_at - 4}x")
+_MODEL_ONLY = struct.Struct(f">{_model_at}xI{PACK.size - _model_at - 4}x")
+
+
+def split_records(blob: bytes) -> Iterator[bytes]:
+    """The packed winners joined back to back in ``blob``, one ``bytes`` each, cut in C."""
+    return map(_first, _RECORD.iter_unpack(blob))
+
+
+def indexes_within(blob: bytes, files: int, models: int) -> bool:
+    """Every winner joined in ``blob`` (at least one) points inside tables of these sizes.
+
+    Checked by the largest index of each kind, in C: a Python loop over every winner made a
+    warm run's cache read three times slower.
+    """
+    top_file: int = max(_FILE_ONLY.iter_unpack(blob))[0]
+    top_model: int = max(_MODEL_ONLY.iter_unpack(blob))[0]
+    return top_file < files and top_model < models
 
 
 def unpack(packed: bytes) -> tuple[int, ...]:
@@ -153,7 +172,7 @@ class State:
                 blob = _remodel(blob, moved, len(models))
             if len(blob) != len(keys) * PACK.size:
                 raise ValueError("merge_packed: keys and winners differ in number")
-            values = map(_first, _RECORD.iter_unpack(blob))
+            values = split_records(blob)
             common = mine.keys() & keys
             kept = {key: mine[key] for key in common}
             mine.update(zip(keys, values, strict=True))
