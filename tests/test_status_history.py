@@ -85,7 +85,7 @@ def test_watch_refresh_reads_appended_lines(tmp_path: Path) -> None:
 def test_rows_and_entries_agree(tmp_path: Path) -> None:
     from sessionmd import paths
     from sessionmd.usage.api import load_usage
-    from sessionmd.usage.status_io import entries_from_rows, rows_history_start
+    from sessionmd.usage.status_io import entries_from_rows, history_start_ms
 
     corpus = tmp_path / "corpus"
     make_corpus(corpus, "--api-error-rate", "1")  # every session hits the limit once
@@ -99,6 +99,17 @@ def test_rows_and_entries_agree(tmp_path: Path) -> None:
 
     assert [pick(e) for e in entries_from_rows(result.rows)] == [pick(e) for e in result.entries]
     assert any(e.limit_reset is not None for e in result.entries)  # the corpus has some
-    for days in (0, 1, 2, 3):
+    stamps = result.stamps()
+    assert stamps == [r[0] for r in result.rows]
+    for days in (0, 1, 2, 3, 30):
         later = now + timedelta(days=days)
-        assert rows_history_start(result.rows, later) == history_start(result.entries, later)
+        cut = history_start(result.entries, later)
+        start = history_start_ms(stamps, later)
+        assert start == result.rows[cut][0]
+        # Only the rows from the cut, as the full list has them (a fresh result: no rows yet)
+        fresh = load_usage(env=env, cache_dir=paths.cache_dir(env), now=now, view="blocks")
+        assert fresh.rows_from(start) == result.rows[cut:]
+    for ms in (stamps[0] - 1, stamps[0], stamps[len(stamps) // 2], stamps[-1], stamps[-1] + 1):
+        fresh = load_usage(env=env, cache_dir=paths.cache_dir(env), now=now, view="daily")
+        assert fresh.rows_from(ms) == [r for r in fresh.rows if r[0] >= ms]
+        assert fresh.rows_from(ms) == [r for r in fresh.rows if r[0] >= ms]  # from the rows too

@@ -35,6 +35,7 @@ _offset_at = RANK + 40
 _model_at = RANK + 60  # the model index's offset
 _CHUNK = 8192  # winners per chunk (``winner_chunks``)
 _STAMP = struct.Struct(">q")  # a packed winner's timestamp, just after the rank prefix
+_TS = struct.Struct(f">{RANK}xq{PACK.size - RANK - 8}x")  # a packed winner's timestamp alone
 _RECORD = struct.Struct(f"{PACK.size}s")  # one packed winner, cut whole out of a joined run
 _first = itemgetter(0)
 # A packed winner's file and model index alone, the rest skipped
@@ -225,8 +226,11 @@ class State:
             return 0
         return sum(1 for _k, v, _p in self.winners(with_progress) if v[0] > ms)
 
-    def winners(self, with_progress: bool) -> Iterator[tuple[str, tuple[int, ...], bool]]:
-        """(key, unpacked winner, from a mirror line) for one view, one at a time.
+    def winners(
+        self, with_progress: bool, since: int | None = None
+    ) -> Iterator[tuple[str, tuple[int, ...], bool]]:
+        """(key, unpacked winner, from a mirror line) for one view, one at a time; with
+        ``since``, only the winners dated at or after it (ms), the others never unpacked.
 
         The daily view counts ``agent_progress`` mirrors (the better of the two winners);
         blocks and sessions do not. A generator, so a report over a million messages never
@@ -234,17 +238,29 @@ class State:
         """
         prog = self.prog if with_progress else {}
         beats = self.beats
+        stamp = _STAMP.unpack_from
         for key, packed in self.main.items():
             other = prog.get(key)
             if other is not None and beats(other, packed):
-                yield key, unpack(other), True
+                packed, mirrored = other, True
             else:
-                yield key, unpack(packed), False
+                mirrored = False
+            if since is None or stamp(packed, RANK)[0] >= since:
+                yield key, unpack(packed), mirrored
         if prog:
             main = self.main
             for key, packed in prog.items():
-                if key not in main:
+                if key not in main and (since is None or stamp(packed, RANK)[0] >= since):
                     yield key, unpack(packed), True
+
+    def stamps(self, with_progress: bool) -> list[int]:
+        """Every winner's time (ms) for one view, sorted: where history starts is found on
+        these, so that only the winners after it become rows (``winners(since=...)``)."""
+        times = [
+            t for chunk in self.winner_chunks(with_progress) for (t,) in _TS.iter_unpack(chunk)
+        ]
+        times.sort()
+        return times
 
 
 class _FileSink:

@@ -50,20 +50,17 @@ class StatusRequest(NamedTuple):
     home: Path | None = None
 
 
-def rows_history_start(rows: Sequence[Any], now: datetime) -> int:
-    """:func:`sessionmd.usage.status.history_start` on the usage engine's rows (sorted by
-    time, milliseconds first), so only the rows after the cut become objects."""
-    if not rows:
+def history_start_ms(stamps: Sequence[int], now: datetime) -> int:
+    """:func:`sessionmd.usage.status.history_start` on the messages' sorted times (ms): the
+    time of the first message kept, so only the messages from it on become objects
+    (``UsageResult.rows_from``). 0 when there are none."""
+    if not stamps:
         return 0
     since = round((now - SEVEN_DAYS).timestamp() * 1000)
-    i = min(bisect_left(rows, since, key=_row_ms), len(rows) - 1)
-    while i > 0 and rows[i][0] - rows[i - 1][0] <= BLOCK_MS:
+    i = min(bisect_left(stamps, since), len(stamps) - 1)
+    while i > 0 and stamps[i] - stamps[i - 1] <= BLOCK_MS:
         i -= 1
-    return i
-
-
-def _row_ms(row: Any) -> int:
-    return int(row[0])
+    return stamps[i]
 
 
 def entries_from_rows(rows: Sequence[Any]) -> list[UsageEntry]:
@@ -128,7 +125,6 @@ def watch_status(req: StatusRequest, previous: WatchState | None) -> tuple[Statu
             view="blocks",
             home=req.home,
         )
-        rows = result.rows
         memo: list[Limit | None] = []
 
         def full_auto() -> Limit | None:
@@ -141,7 +137,8 @@ def watch_status(req: StatusRequest, previous: WatchState | None) -> tuple[Statu
 
         saved = load_auto(state, req.now, measure)
         auto: AutoSource = saved if saved is not None else full_auto
-        entries = entries_from_rows(rows[rows_history_start(rows, req.now) :])
+        start = history_start_ms(result.stamps(), req.now)
+        entries = entries_from_rows(result.rows_from(start))
         all_blocks = build_blocks(entries, req.now)
         history = entries
         roots = len(result.roots)
