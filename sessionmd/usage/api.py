@@ -121,7 +121,8 @@ class UsageResult:
         """``rows`` dated at or after ``ms``, with only those messages unpacked.
 
         Why: ``status`` needs the last week and the block chain reaching into it, and a
-        row per message of a long history cost it most of a second on a 1 GB corpus.
+        row per message of a long history cost it 0.2 to 0.26 s on a 1 GB corpus (the
+        sorted times and the rows of its last tenth: 0.1 s).
         """
         if self._rows is not None:
             return [r for r in self._rows if r[0] >= ms]
