@@ -105,6 +105,31 @@ def test_shrunk_or_replaced_file_is_reread(corpus: Path, tmp_path: Path) -> None
     assert _totals(replaced) == _totals(_load(corpus, None))
 
 
+def test_a_cache_to_rebuild_is_not_loaded(
+    corpus: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Its file table decides: the winners of a cache that is rebuilt anyway are never read
+    (holding them beside the new ones took a rebuild over 100 MB on 1 GB of transcripts)."""
+    cache = tmp_path / "cache"
+    _load(corpus, cache)
+    target = max((corpus / "projects").rglob("*.jsonl"), key=lambda p: p.stat().st_size)
+    data = target.read_bytes()
+    target.write_bytes(data[: len(data) // 2].rsplit(b"\n", 1)[0] + b"\n")  # shrink
+
+    def no_winners(blob: bytes) -> Any:
+        raise AssertionError("the winners of a cache being rebuilt were read")
+
+    monkeypatch.setattr(cache_mod, "split_records", no_winners)
+    shrunk = _load(corpus, cache)
+    assert shrunk.stats.rebuilt == f"{target} shrank or was replaced"
+    monkeypatch.undo()
+    assert _totals(shrunk) == _totals(_load(corpus, None))
+    full = next(p for p in cache.iterdir() if p.name.startswith("usage-"))
+    roots = [str(corpus / "projects")]
+    assert cache_mod.read(full, roots, accept=lambda files: False) is None
+    assert cache_mod.read(full, roots, accept=lambda files: True) is not None
+
+
 def test_deleted_file_no_longer_counts(corpus: Path, tmp_path: Path) -> None:
     cache = tmp_path / "cache"
     before = _load(corpus, cache)

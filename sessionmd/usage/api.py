@@ -17,9 +17,9 @@ from pathlib import Path
 from typing import Literal
 
 from sessionmd.usage import cache as cache_mod
-from sessionmd.usage.dedupe import State
+from sessionmd.usage.dedupe import FileInfo, State
 from sessionmd.usage.discover import Discovery, discover
-from sessionmd.usage.engine import ScanStats, execute, paused_gc, plan
+from sessionmd.usage.engine import ScanStats, execute, paused_gc, plan, rebuild_reason
 from sessionmd.usage.models import Block, TokenCounts, UsageEntry
 from sessionmd.usage.scan import Problem
 from sessionmd.usage.timeline import (
@@ -182,16 +182,22 @@ def _load(
     if cache_dir is not None:
         full_path = cache_mod.cache_path(cache_dir, roots)
         if full_path.exists():
-            state = cache_mod.read(full_path, roots)
+            stale: list[str] = []
+
+            def accept(files: list[FileInfo]) -> bool:
+                """A cache that must be rebuilt anyway is not loaded: the old winners beside
+                the new ones took a rebuild over 100 MB on the 1 GB corpus."""
+                stale.append(rebuild_reason(files, found))
+                return not stale[0]
+
+            state = cache_mod.read(full_path, roots, accept)
             if state is None:
-                reason = "cache unreadable, foreign or of another version"
+                reason = (stale and stale[0]) or "cache unreadable, foreign or of another version"
         else:
             reason = "no cache yet"
             cache_mod.prune(cache_dir)
     else:
         reason = "no cache"
-    # plan() returns a fresh state when a file shrank or vanished: rebinding ``state`` here,
-    # before the scan, frees the cached one (else a rebuild holds two states at its peak).
     state, jobs, rebuilt = plan(state or State(), found)
     stats = execute(state, jobs, to_ms(now), processes, sum_quarters=daily_sums)
     stats.files = len(found.files)

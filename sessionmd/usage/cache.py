@@ -23,7 +23,7 @@ import contextlib
 import os
 import struct
 import zlib
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from pathlib import Path
 from typing import BinaryIO
 
@@ -136,14 +136,20 @@ def encode_state(state: State, roots: Sequence[str]) -> bytes:
     return buf.getvalue()
 
 
-def load(src: BinaryIO, roots: Sequence[str]) -> State | None:
-    """The state in ``src``, or None when it is not a whole cache of this version for these roots."""
+def load(
+    src: BinaryIO, roots: Sequence[str], accept: Callable[[list[FileInfo]], bool] | None = None
+) -> State | None:
+    """The state in ``src``, or None when it is not a whole cache of this version for these
+    roots, or when ``accept`` refuses its file table (read first, so the winners of a cache
+    that will not be used are never loaded)."""
     try:
         if src.read(len(MAGIC)) != MAGIC:
             return None
         (size,) = _LEN.unpack(src.read(_LEN.size))
         head = _header.decode(src.read(size))
         if head.version != VERSION or head.roots != list(roots):
+            return None
+        if accept is not None and not accept(head.files):
             return None
         count = head.n_main + head.n_prog
         keys: list[str] = []
@@ -181,10 +187,12 @@ def decode_state(data: bytes, roots: Sequence[str]) -> State | None:
     return load(io.BytesIO(data), roots)
 
 
-def read(path: Path, roots: Sequence[str]) -> State | None:
+def read(
+    path: Path, roots: Sequence[str], accept: Callable[[list[FileInfo]], bool] | None = None
+) -> State | None:
     try:
         with path.open("rb") as fh:
-            return load(fh, roots)
+            return load(fh, roots, accept)
     except OSError:
         return None
 

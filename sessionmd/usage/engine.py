@@ -56,23 +56,31 @@ def _same(info: FileInfo, t: Transcript) -> bool:
     return not (t.size == info.size and t.mtime_ns != info.mtime_ns)
 
 
+def rebuild_reason(files: Sequence[FileInfo], found: Discovery) -> str:
+    """Why a state over ``files`` must be rebuilt to match ``found`` ("" when it need not).
+
+    A file that vanished, shrank or was replaced may have given winners that hid runners-up
+    elsewhere, which only a full pass recovers. Asked of a cache's file table before its
+    winners are read (``cache.read(accept=...)``), so a rebuild never holds the old state.
+    """
+    current = {t.path for t in found.files}
+    for f in files:
+        if f.path not in current:
+            return f"{f.path} disappeared"
+    by_path = {f.path: f for f in files}
+    for t in found.files:
+        info = by_path.get(t.path)
+        if info is not None and not _same(info, t):
+            return f"{t.path} shrank or was replaced"
+    return ""
+
+
 def plan(state: State, found: Discovery) -> tuple[State, list[Job], str]:
     """The jobs that bring ``state`` up to ``found``; a fresh state when it must be rebuilt."""
-    by_path = {f.path: n for n, f in enumerate(state.files)}
-    current = {t.path for t in found.files}
-    reason = ""
-    for f in state.files:
-        if f.path not in current:
-            reason = f"{f.path} disappeared"
-            break
-    if not reason:
-        for t in found.files:
-            n = by_path.get(t.path)
-            if n is not None and not _same(state.files[n], t):
-                reason = f"{t.path} shrank or was replaced"
-                break
+    reason = rebuild_reason(state.files, found)
     if reason:
-        state, by_path = State(), {}
+        state = State()
+    by_path = {f.path: n for n, f in enumerate(state.files)}
     jobs: list[Job] = []
     for t in found.files:
         n = by_path.get(t.path)
