@@ -210,3 +210,21 @@ def test_a_sessions_models_are_listed_in_line_order(tmp_path: Path) -> None:
     (session,) = json.loads(res.stdout)["session"]
     assert session["modelsUsed"] == TIE_ORDER["lines"]
     assert [row["modelName"] for row in session["modelBreakdowns"]] == TIE_ORDER["lines"]
+
+
+def test_json_is_written_in_parts_exactly_as_dumps_writes_it(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    """Many more chunks than one part holds, nested lists, non-ASCII and floats: the parts
+    add up to ``json.dumps(indent=2, sort_keys=True)`` and a newline, byte for byte."""
+    from sessionmd.cli.usage import _print_json
+
+    data = {
+        "session": [
+            {"period": f"s{n} – café", "totalCost": n / 7, "modelsUsed": ["b", "a"], "z": {}}
+            for n in range(3000)
+        ],
+        "totals": {"inputTokens": 1, "empty": []},
+    }
+    _print_json(data)
+    assert capsys.readouterr().out == json.dumps(data, indent=2, sort_keys=True) + "\n"
