@@ -208,11 +208,14 @@ def test_a_timestamp_becomes_its_exact_floor_in_milliseconds(when: datetime) -> 
     scan's milliseconds are the floor of the time since the epoch, as the status line's
     reader computes them."""
     from sessionmd.usage.dedupe import FileInfo, State, unpack
-    from sessionmd.usage.lineread import EPOCH, ONE_MS
+    from sessionmd.usage.lineread import EPOCH, ms_of
+
+    one_ms = timedelta(milliseconds=1)
 
     state = State(files=[FileInfo("/t.jsonl", "s", "p")])
     line = assistant_line(ts=when.isoformat(), mid="m1").encode() + b"\n"
     out = scan.FileScan()
     scan._scan_block(line, len(line), 0, "/t.jsonl", "s", out, state.sink(0), None)
     assert not out.problems
-    assert unpack(state.main["m1\x00req_1"])[0] == (when - EPOCH) // ONE_MS
+    assert unpack(state.main["m1\x00req_1"])[0] == (when - EPOCH) // one_ms
+    assert ms_of(when) == (when - EPOCH) // one_ms  # the status line's reader too

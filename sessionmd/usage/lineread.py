@@ -15,7 +15,7 @@ from __future__ import annotations
 import json
 import struct
 from collections.abc import Callable, Iterable
-from datetime import datetime, timedelta, timezone
+from datetime import datetime, timezone
 
 from sessionmd._typing import TYPE_CHECKING
 
@@ -85,10 +85,19 @@ MIRROR_OUTER_NOT_NULL = ("cwd", "version")
 MIRROR_LOOSE_NOT_NULL = ("requestId", "costUSD")
 MIRROR_INNER_NOT_NULL = ("cwd", "version", "sessionId")
 
-# A timestamp's milliseconds since the epoch, as ``(when - EPOCH) // ONE_MS``: exact integer
-# arithmetic, and cheaper than ``round(when.timestamp() * 1000)`` once per usage line.
 EPOCH = datetime(1970, 1, 1, tzinfo=timezone.utc)
-ONE_MS = timedelta(milliseconds=1)
+
+
+def ms_of(when: datetime) -> int:
+    """An aware time's milliseconds since the epoch, floored (the scan inlines it).
+
+    The floor of ``(when - EPOCH) / 1 ms`` from the timedelta's fields (days and seconds are
+    whole milliseconds): exact, unlike ``round(when.timestamp() * 1000)``, and without the
+    two large-int microsecond totals that ``timedelta // timedelta`` builds (1.4% of a scan's
+    instructions).
+    """
+    td = when - EPOCH
+    return td.days * 86_400_000 + td.seconds * 1000 + td.microseconds // 1000
 
 
 def _not_null(obj: dict[str, Any], *names: str) -> None:
@@ -113,7 +122,7 @@ def _stamp(obj: dict[str, Any]) -> int | None:
         raise BadLine("timestamp: not an RFC 3339 date-time") from None
     if when.tzinfo is None:
         raise BadLine("timestamp: no time zone")
-    return (when - EPOCH) // ONE_MS
+    return ms_of(when)
 
 
 def _int(obj: dict[str, Any], name: str, required: bool) -> int:

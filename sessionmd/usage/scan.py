@@ -36,7 +36,6 @@ from sessionmd.usage.lineread import (
     MIRROR_LOOSE_NOT_NULL,
     MIRROR_OUTER_NOT_NULL,
     PACK,
-    RANK,
     dedupe_key,
     limit_reset_ms,
     version_ok,
@@ -49,11 +48,6 @@ from sessionmd.usage.lineread import (
 # index, sidechain.
 pack = PACK.pack
 _BIAS = 1 << 63
-
-
-def ts_of(packed: bytes) -> int:
-    """The timestamp (ms) of a packed winner, without unpacking the rest."""
-    return int.from_bytes(packed[RANK : RANK + 8], "big", signed=True)
 
 
 def repack(body: tuple[int, ...]) -> bytes:
@@ -429,10 +423,7 @@ def _scan_block(
             continue
         if cwd is None and type(here) is str:
             cwd = here
-        # ``(ts - epoch) // ONE_MS`` spelled out: the same floor (days and seconds are whole
-        # milliseconds), without the two microsecond totals that timedelta // timedelta
-        # builds as large ints (1.4% fewer instructions per scan).
-        td = ts - epoch
+        td = ts - epoch  # ``lineread.ms_of``, inlined: it runs once per usage line
         ms = td.days * 86_400_000 + td.seconds * 1000 + td.microseconds // 1000
         if ms > future_after:
             future += 1
