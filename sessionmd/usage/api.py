@@ -182,26 +182,28 @@ def _load(
     if cache_dir is not None:
         full_path = cache_mod.cache_path(cache_dir, roots)
         if full_path.exists():
-            stale: list[str] = []
+            stale = ""
 
             def accept(files: list[FileInfo]) -> bool:
-                """A cache that must be rebuilt anyway is not loaded: the old winners beside
-                the new ones took a rebuild over 100 MB on the 1 GB corpus."""
-                stale.append(rebuild_reason(files, found))
-                return not stale[0]
+                """A cache that must be rebuilt is judged by its file table and never loaded:
+                the old winners beside the new ones took a rebuild over 100 MB on 1 GB."""
+                nonlocal stale
+                stale = rebuild_reason(files, found)
+                return not stale
 
             state = cache_mod.read(full_path, roots, accept)
             if state is None:
-                reason = (stale and stale[0]) or "cache unreadable, foreign or of another version"
+                reason = stale or "cache unreadable, foreign or of another version"
         else:
             reason = "no cache yet"
             cache_mod.prune(cache_dir)
     else:
         reason = "no cache"
-    state, jobs, rebuilt = plan(state or State(), found)
+    state = state or State()
+    jobs = plan(state, found)
     stats = execute(state, jobs, to_ms(now), processes, sum_quarters=daily_sums)
     stats.files = len(found.files)
-    stats.rebuilt = rebuilt or reason
+    stats.rebuilt = reason
     stats.problems[:0] = found.problems
     if full_path is not None and (stats.files_read or stats.rebuilt):
         cache_mod.save(full_path, state, roots)

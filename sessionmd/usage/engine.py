@@ -75,11 +75,12 @@ def rebuild_reason(files: Sequence[FileInfo], found: Discovery) -> str:
     return ""
 
 
-def plan(state: State, found: Discovery) -> tuple[State, list[Job], str]:
-    """The jobs that bring ``state`` up to ``found``; a fresh state when it must be rebuilt."""
-    reason = rebuild_reason(state.files, found)
-    if reason:
-        state = State()
+def plan(state: State, found: Discovery) -> list[Job]:
+    """The jobs that bring ``state`` up to ``found``.
+
+    ``state`` is one that needs no rebuild (``rebuild_reason`` of its files is ""): a fresh
+    one, or a cache that ``cache.read``'s ``accept`` let through after asking exactly that.
+    """
     by_path = {f.path: n for n, f in enumerate(state.files)}
     jobs: list[Job] = []
     for t in found.files:
@@ -95,7 +96,7 @@ def plan(state: State, found: Discovery) -> tuple[State, list[Job], str]:
             # once more bytes arrive).
             jobs.append(Job(n, t.path, t.session, info.offset))
             info.size = t.size
-    return state, jobs, reason
+    return jobs
 
 
 def _run(state: State, jobs: Sequence[Job], now_ms: int | None) -> list[tuple[int, FileScan]]:
