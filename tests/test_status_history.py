@@ -30,7 +30,11 @@ def test_history_starts_after_a_pause_longer_than_a_block() -> None:
     now = later[-1] + timedelta(minutes=1)
     assert history_start(entries, now, timedelta(hours=5)) == 12
     assert history_start(entries, now, timedelta(days=30)) == 0
-    assert history_start(entries, chain[6], timedelta(hours=1)) == 0  # mid-chain: its start
+    # Mid-chain: the first entry of the block holding the first entry from a week ago on.
+    # 4 h apart, each block holds two entries (0-4 h, 8-12 h, ...): 6 opens one, 7 does not.
+    assert history_start(entries, chain[6], timedelta(hours=1)) == 6
+    assert history_start(entries, chain[7], timedelta(hours=1)) == 6
+    assert history_start(entries, chain[7] + timedelta(hours=2), timedelta(hours=1)) == 8
     assert history_start([], now) == 0
 
 
@@ -113,3 +117,30 @@ def test_rows_and_entries_agree(tmp_path: Path) -> None:
         fresh = load_usage(env=env, cache_dir=paths.cache_dir(env), now=now, view="daily")
         assert fresh.rows_from(ms) == [r for r in fresh.rows if r[0] >= ms]
         assert fresh.rows_from(ms) == [r for r in fresh.rows if r[0] >= ms]  # from the rows too
+
+
+def test_auto_limit_from_block_sums_equals_the_one_from_entries(tmp_path: Path) -> None:
+    """``--limit auto`` over the whole history is judged from per-block sums, not from a
+    ``UsageEntry`` per message: the same limit, the same count of full blocks."""
+    from sessionmd import paths
+    from sessionmd.usage.api import load_usage
+    from sessionmd.usage.blocks import history_auto_limit
+    from sessionmd.usage.limits import auto_limit
+
+    corpus = tmp_path / "corpus"
+    make_corpus(corpus, "--api-error-rate", "1")  # every session hits the limit once
+    env = cli_env(tmp_path, corpus)
+    now = parse_now(CORPUS_NOW)
+    result = load_usage(env=env, cache_dir=paths.cache_dir(env), now=now, view="blocks")
+    stamps = result.stamps()
+    middle = datetime.fromtimestamp(stamps[len(stamps) // 2] / 1000, tz=timezone.utc)
+    every = ("input", "output", "cache_creation", "cache_read")
+    seen = set()
+    for when in (now, now + timedelta(days=2), middle, middle + timedelta(hours=3)):
+        for measure in (("input", "output", "cache_creation"), every, ("output",)):
+            expected = auto_limit(build_blocks(result.entries, when), when, measure)
+            got = history_auto_limit(result, when, measure)
+            assert got == expected
+            assert got is not None
+            seen.add(got.source.split()[-2])
+    assert "full" in seen  # blocks that hit a limit were told apart from the others

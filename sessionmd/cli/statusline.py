@@ -163,13 +163,14 @@ def _full_auto(
     """The auto limit over the whole history, saved for a day. Runs only when auto is the
     limit and none is saved (``sessionmd status`` saves one too): a full read, once."""
     from sessionmd import paths
-    from sessionmd.usage.api import build_blocks, load_usage
-    from sessionmd.usage.limits import auto_limit, save_auto
+    from sessionmd.usage.api import load_usage
+    from sessionmd.usage.blocks import history_auto_limit
+    from sessionmd.usage.limits import save_auto
 
     full = load_usage(
         data_dirs=data_dirs, env=env, cache_dir=paths.cache_dir(env), now=now, view="blocks"
     )
-    limit = auto_limit(build_blocks(full.entries, now), now, measure)
+    limit = history_auto_limit(full, now, measure)
     if limit is not None:
         with contextlib.suppress(OSError):
             save_auto(state, limit, now, measure)

@@ -10,12 +10,14 @@ entries by local day, ``--project`` by folder. Blocks with 0 tokens are kept, as
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta, tzinfo
 
 from sessionmd.usage import pricing
 from sessionmd.usage.api import UsageResult
 from sessionmd.usage.dedupe import unpack
+from sessionmd.usage.limits import Limit, auto_limit_of, measure_tokens
 from sessionmd.usage.models import Block, TokenCounts
 from sessionmd.usage.report import SYNTHETIC, day_of, iso_ms, project_matcher
 from sessionmd.usage.timeline import HOUR_MS, UTC, from_ms, to_ms
@@ -145,6 +147,18 @@ def report_blocks(
         out.append(cur)
     out.sort(key=lambda b: b.start_ms)
     return out
+
+
+def history_auto_limit(result: UsageResult, now: datetime, measure: Sequence[str]) -> Limit | None:
+    """``--limit auto`` over the whole history, from per-block sums: the same blocks as
+    ``auto_limit(build_blocks(result.entries, now), ...)`` (a test holds them equal),
+    without a ``UsageEntry`` per message, which took seconds and hundreds of MB per GB."""
+    now_ms = to_ms(now)
+    return auto_limit_of(
+        (measure_tokens(TokenCounts(*b.tokens), measure), b.reset_ms != 0)
+        for b in report_blocks(result, now, UTC)
+        if not b.is_gap and b.end_ms <= now_ms
+    )
 
 
 def _close(block: BlockSummary, now_ms: int, dur: int) -> None:

@@ -188,16 +188,23 @@ def completed_blocks(blocks: Iterable[Block], now: datetime) -> list[Block]:
 def auto_limit(
     blocks: Iterable[Block], now: datetime, measure: Sequence[str] = DEFAULT_MEASURE
 ) -> Limit | None:
-    """The 90th percentile of the user's past full blocks, as claude-monitor's custom plan.
+    """The 90th percentile of the user's past full blocks, as claude-monitor's custom plan
+    (see :func:`auto_limit_of`), over blocks built from entries."""
+    done = completed_blocks(blocks, now)
+    return auto_limit_of((measure_tokens(b.tokens, measure), _hit_limit(b)) for b in done)
+
+
+def auto_limit_of(completed: Iterable[tuple[int, bool]]) -> Limit | None:
+    """The auto limit from each completed block's (tokens in the measure, hit a limit).
 
     A "full" block is a completed block in which Claude Code wrote "usage limit reached",
     or whose tokens came within 95 % of a preset's limit (claude-monitor's "hit a limit"
     rule). With fewer than three of those, every completed block counts instead. None when
-    there is no completed block at all.
+    there is no completed block with tokens. Taking pairs, not blocks, lets a whole history
+    be judged from per-block sums (``usage.blocks.history_auto_limit``) without an object
+    per message.
     """
-    done = completed_blocks(blocks, now)
-    rows = [(measure_tokens(b.tokens, measure), _hit_limit(b)) for b in done]
-    rows = [(t, hit) for t, hit in rows if t > 0]
+    rows = [(t, hit) for t, hit in completed if t > 0]
     totals = [t for t, _ in rows]
     if not totals:
         return None

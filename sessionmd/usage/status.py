@@ -43,6 +43,7 @@ from sessionmd.usage.snapshot import (
     format_age,
     is_fresh,
 )
+from sessionmd.usage.timeline import history_cut, to_ms
 
 if TYPE_CHECKING:
     from typing import Any
@@ -172,27 +173,11 @@ def active_block(blocks: Sequence[Block], now: datetime) -> Block | None:
 def history_start(
     entries: Sequence[UsageEntry], now: datetime, span: timedelta = SEVEN_DAYS
 ) -> int:
-    """Index of the first entry the current windows can depend on (entries sorted by time).
-
-    The 7-day window needs the last ``span``; ccusage's blocks make a block's start depend
-    on every block before it back to a pause longer than a block, so the cut is the last
-    such pause at or before ``now - span``. Blocks built from ``entries[i:]`` are then the
-    blocks ccusage builds from everything, from that point on.
-    """
-    if not entries:
-        return 0
-    since = now - span
-    lo, hi = 0, len(entries)
-    while lo < hi:  # first entry at or after ``since``
-        mid = (lo + hi) // 2
-        if entries[mid].timestamp < since:
-            lo = mid + 1
-        else:
-            hi = mid
-    i = min(lo, len(entries) - 1)
-    while i > 0 and entries[i].timestamp - entries[i - 1].timestamp <= FIVE_HOURS:
-        i -= 1
-    return i
+    """Index of the first entry the current windows can depend on (entries sorted by time):
+    :func:`sessionmd.usage.timeline.history_cut` from ``now - span``. The 7-day window
+    needs the last ``span``, the active block the start of its block."""
+    stamps = [to_ms(e.timestamp) for e in entries]
+    return history_cut(stamps, to_ms(now - span))
 
 
 def limit_hit(entries: Sequence[UsageEntry], now: datetime) -> UsageEntry | None:

@@ -7,7 +7,6 @@ it with real files in a temporary dir.
 
 from __future__ import annotations
 
-from bisect import bisect_left
 from collections.abc import Mapping, Sequence
 from datetime import datetime, timezone
 from pathlib import Path
@@ -21,7 +20,6 @@ from sessionmd.usage.clock import (
 from sessionmd.usage.limits import (
     AutoSource,
     Limit,
-    auto_limit,
     load_auto,
     load_derived,
     record_derived,
@@ -30,11 +28,10 @@ from sessionmd.usage.limits import (
 from sessionmd.usage.models import TokenCounts, UsageEntry
 from sessionmd.usage.snapshot import SEVEN_DAYS, load_snapshot
 from sessionmd.usage.status import Status, StatusSettings, compute_status, history_start
+from sessionmd.usage.timeline import history_cut, to_ms
 
 if TYPE_CHECKING:
     from typing import Any
-
-BLOCK_MS = 5 * 3600 * 1000
 
 
 class StatusRequest(NamedTuple):
@@ -56,11 +53,7 @@ def history_start_ms(stamps: Sequence[int], now: datetime) -> int:
     (``UsageResult.rows_from``). 0 when there are none."""
     if not stamps:
         return 0
-    since = round((now - SEVEN_DAYS).timestamp() * 1000)
-    i = min(bisect_left(stamps, since), len(stamps) - 1)
-    while i > 0 and stamps[i] - stamps[i - 1] <= BLOCK_MS:
-        i -= 1
-    return stamps[i]
+    return stamps[history_cut(stamps, to_ms(now - SEVEN_DAYS))]
 
 
 def entries_from_rows(rows: Sequence[Any]) -> list[UsageEntry]:
@@ -87,7 +80,7 @@ def entries_from_rows(rows: Sequence[Any]) -> list[UsageEntry]:
 class WatchState(NamedTuple):
     """What ``status --watch`` keeps between refreshes: history that no longer changes."""
 
-    history: list[UsageEntry]  # entries from a chain start at or before a week ago
+    history: list[UsageEntry]  # entries from the first of the block holding a week ago
     auto: AutoSource  # the auto limit (or how to compute it once) over the whole history
     roots: int  # transcript folders found (0: the status rests on no data at all)
 
@@ -107,6 +100,7 @@ def watch_status(req: StatusRequest, previous: WatchState | None) -> tuple[Statu
     """
     from sessionmd.config import find_root, load_config
     from sessionmd.usage.api import build_blocks, load_usage
+    from sessionmd.usage.blocks import history_auto_limit
     from sessionmd.usage.live import load_live
 
     root = find_root(req.cwd)
@@ -128,11 +122,10 @@ def watch_status(req: StatusRequest, previous: WatchState | None) -> tuple[Statu
         memo: list[Limit | None] = []
 
         def full_auto() -> Limit | None:
-            """The auto limit over every block: built only when auto is the limit and
-            none was saved in the last day (it needs objects for the whole history)."""
+            """The auto limit over every block: computed only when auto is the limit and
+            none was saved in the last day (it is a pass over the whole history)."""
             if not memo:
-                every = result.entries
-                memo.append(auto_limit(build_blocks(every, req.now), req.now, measure))
+                memo.append(history_auto_limit(result, req.now, measure))
             return memo[0]
 
         saved = load_auto(state, req.now, measure)

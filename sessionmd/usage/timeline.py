@@ -6,6 +6,7 @@ without importing the engine (msgspec alone costs it 25 ms to import).
 
 from __future__ import annotations
 
+from bisect import bisect_left
 from collections.abc import Sequence
 from datetime import datetime, timedelta, timezone
 
@@ -38,6 +39,28 @@ def latest_block_start(stamps: Sequence[int], hours: float = 5) -> int:
             anchor = ts
         last = ts
     return anchor
+
+
+def history_cut(stamps: Sequence[int], since: int, hours: float = 5) -> int:
+    """Index of the first message that windows from ``since`` on depend on (sorted ms).
+
+    That is the first message of the block holding the first message at or after ``since``
+    (the latest block when none is that late): blocks built from it on are the blocks
+    ccusage builds from everything, from that block on, and every message at or after
+    ``since`` is among them. A block's start depends on every block before it back to a
+    pause longer than a block, so the rule runs from that pause; only the block found is
+    kept, so a history without such pauses costs a week of messages, not all of them.
+    """
+    if not stamps:
+        return 0
+    dur = int(hours * HOUR_MS)
+    i = min(bisect_left(stamps, since), len(stamps) - 1)
+    chain = i
+    while chain > 0 and stamps[chain] - stamps[chain - 1] <= dur:
+        chain -= 1
+    # A block's first message is never at the same time as the one before it (that one
+    # would have opened the block), so the bisection finds it.
+    return bisect_left(stamps, latest_block_start(stamps[chain : i + 1], hours), chain, i + 1)
 
 
 def build_blocks(
