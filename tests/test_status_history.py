@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import datetime, timedelta, timezone
+from itertools import pairwise
 from pathlib import Path
 from typing import Any
 
@@ -12,11 +13,17 @@ from status_helpers import CORPUS_NOW, append_response, cli_env, entry, make_cor
 
 from sessionmd.usage.api import build_blocks
 from sessionmd.usage.clock import parse_now
-from sessionmd.usage.models import Block
-from sessionmd.usage.status import history_start
+from sessionmd.usage.models import Block, UsageEntry
+from sessionmd.usage.snapshot import SEVEN_DAYS
 from sessionmd.usage.status_io import StatusRequest, watch_status
+from sessionmd.usage.timeline import history_cut, to_ms
 
 T0 = datetime(2026, 11, 1, tzinfo=timezone.utc)
+
+
+def history_start(entries: list[UsageEntry], now: datetime, span: timedelta = SEVEN_DAYS) -> int:
+    """The index of the first entry that windows from ``now - span`` on depend on."""
+    return history_cut([to_ms(e.timestamp) for e in entries], to_ms(now - span))
 
 
 def key(b: Block) -> tuple[object, ...]:
@@ -89,7 +96,7 @@ def test_watch_refresh_reads_appended_lines(tmp_path: Path) -> None:
 def test_rows_and_entries_agree(tmp_path: Path) -> None:
     from sessionmd import paths
     from sessionmd.usage.api import load_usage
-    from sessionmd.usage.status_io import entries_from_rows, history_start_ms
+    from sessionmd.usage.status_io import recent_entries
 
     corpus = tmp_path / "corpus"
     make_corpus(corpus, "--api-error-rate", "1")  # every session hits the limit once
@@ -101,15 +108,18 @@ def test_rows_and_entries_agree(tmp_path: Path) -> None:
     def pick(e: Any) -> tuple[object, ...]:
         return tuple(getattr(e, f) for f in fields)
 
-    assert [pick(e) for e in entries_from_rows(result.rows)] == [pick(e) for e in result.entries]
+    every = [pick(e) for e in result.entries]
+    assert [pick(e) for e in recent_entries(result.state, -(1 << 62))] == every
+    for e in result.entries[::7]:
+        since = [pick(x) for x in result.entries if x.timestamp >= e.timestamp]
+        assert [pick(x) for x in recent_entries(result.state, to_ms(e.timestamp))] == since
     assert any(e.limit_reset is not None for e in result.entries)  # the corpus has some
     stamps = result.stamps()
     assert stamps == [r[0] for r in result.rows]
     for days in (0, 1, 2, 3, 30):
         later = now + timedelta(days=days)
         cut = history_start(result.entries, later)
-        start = history_start_ms(stamps, later)
-        assert start == result.rows[cut][0]
+        start = stamps[cut]
         # Only the rows from the cut, as the full list has them (a fresh result: no rows yet)
         fresh = load_usage(env=env, cache_dir=paths.cache_dir(env), now=now, view="blocks")
         assert fresh.rows_from(start) == result.rows[cut:]
@@ -144,3 +154,81 @@ def test_auto_limit_from_block_sums_equals_the_one_from_entries(tmp_path: Path) 
             assert got is not None
             seen.add(got.source.split()[-2])
     assert "full" in seen  # blocks that hit a limit were told apart from the others
+
+
+def test_objects_for_the_block_and_sums_for_the_week_give_the_same_status(
+    tmp_path: Path,
+) -> None:
+    """``status`` makes objects only for the messages from the block holding 5 hours ago,
+    and sums the rest of the week (``split_history``): every figure equals the one from an
+    object per message, with and without official windows, at times inside blocks, in
+    gaps, at 5-hour edges, a week on, and before messages dated in the future."""
+    from sessionmd import paths
+    from sessionmd.usage.api import load_usage
+    from sessionmd.usage.snapshot import Snapshot, Window
+    from sessionmd.usage.status import StatusSettings, compute_status, status_json
+    from sessionmd.usage.status_io import split_history
+
+    corpus = tmp_path / "corpus"
+    make_corpus(corpus, "--days", "9", "--now", "2026-11-29T23:00:00Z", "--api-error-rate", "0.5")
+    env = cli_env(tmp_path, corpus)
+    result = load_usage(
+        env=env, cache_dir=paths.cache_dir(env), now=parse_now(CORPUS_NOW), view="blocks"
+    )
+    everything = result.entries
+    stamps = result.stamps()
+    at = [datetime.fromtimestamp(stamps[n] / 1000, tz=timezone.utc) for n in (0, 40, -60, -1)]
+    times = [t + d for t in at for d in (timedelta(0), timedelta(minutes=7), FIVE_MS)]
+    times += [at[-1] + timedelta(hours=5, minutes=1), at[-1] + timedelta(days=7, hours=1)]
+    # Minutes into a block that follows another after a pause of 1 to 5 hours: the
+    # official window reaches into the block before, whose messages set where the burn
+    # rate starts.
+    chained = [
+        b.entries[0].timestamp + timedelta(minutes=10)
+        for a, b in pairwise(build_blocks(everything, at[-1]))
+        if not a.is_gap
+        and not b.is_gap
+        and timedelta(hours=1) < b.entries[0].timestamp - a.entries[-1].timestamp < FIVE_MS
+    ]
+    assert chained
+    times += chained[:3]
+    settings = StatusSettings(limit="200000", weekly_limit=3_000_000, reset_hour=9)
+    checked = split = 0
+    for now in times:
+        official = [
+            Snapshot(
+                now - timedelta(minutes=1),
+                Window(42.0, now + timedelta(minutes=minutes, seconds=17)),
+                Window(61.0, now + timedelta(days=3, hours=5, seconds=3)),
+            )
+            for minutes in (11, 133)
+        ]
+        entries, past = split_history(result, now)
+        assert len(entries) + len(past) <= len(everything)
+        split += bool(entries) and len(past) > 0
+        for snapshot in (None, *official):
+            expected = compute_status(
+                entries=everything,
+                blocks=build_blocks(everything, now),
+                settings=settings,
+                snapshot=snapshot,
+                now=now,
+                tz=timezone.utc,
+            )
+            got = compute_status(
+                entries=entries,
+                blocks=build_blocks(entries, now),
+                settings=settings,
+                snapshot=snapshot,
+                now=now,
+                tz=timezone.utc,
+                history=past,
+            )
+            assert status_json(got) == status_json(expected), now
+            assert got.derived == expected.derived
+            checked += expected.five_hour.used > 0 and expected.weekly.used > 0
+    assert checked >= 6
+    assert split >= 6  # and the week was really split between objects and sums
+
+
+FIVE_MS = timedelta(hours=5)

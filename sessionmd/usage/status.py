@@ -34,7 +34,7 @@ from sessionmd.usage.limits import (
     resolve_limit,
     resolve_weekly_limit,
 )
-from sessionmd.usage.models import Block, UsageEntry
+from sessionmd.usage.models import Block, TokenCounts, UsageEntry
 from sessionmd.usage.snapshot import (
     FIVE_HOURS,
     SEVEN_DAYS,
@@ -43,12 +43,22 @@ from sessionmd.usage.snapshot import (
     format_age,
     is_fresh,
 )
-from sessionmd.usage.timeline import history_cut, to_ms
 
 if TYPE_CHECKING:
-    from typing import Any
+    from typing import Any, Protocol
 
-    from sessionmd.usage.live import History
+    class History(Protocol):
+        """Token sums of the time before the entries: ``live.History`` (the status line's
+        5-minute buckets) or ``past_sums.PastSums`` (exact, ``status``)."""
+
+        @property
+        def start(self) -> datetime: ...  # sums are complete from here
+
+        @property
+        def end(self) -> datetime: ...  # the first entry is at or after this
+
+        def tokens_since(self, since: datetime) -> TokenCounts: ...
+
 
 BURN_WINDOW = timedelta(minutes=30)
 
@@ -168,16 +178,6 @@ def active_block(blocks: Sequence[Block], now: datetime) -> Block | None:
         if not block.is_gap and block.start <= now < block.end:
             return block
     return None
-
-
-def history_start(
-    entries: Sequence[UsageEntry], now: datetime, span: timedelta = SEVEN_DAYS
-) -> int:
-    """Index of the first entry the current windows can depend on (entries sorted by time):
-    :func:`sessionmd.usage.timeline.history_cut` from ``now - span``. The 7-day window
-    needs the last ``span``, the active block the start of its block."""
-    stamps = [to_ms(e.timestamp) for e in entries]
-    return history_cut(stamps, to_ms(now - span))
 
 
 def limit_hit(entries: Sequence[UsageEntry], now: datetime) -> UsageEntry | None:
