@@ -117,17 +117,6 @@ class UsageResult:
         """Every message's time (ms), sorted: ``rows``' first column, without the rows."""
         return self.state.stamps(with_progress=self.view == "daily")
 
-    def rows_from(self, ms: int) -> list[Row]:
-        """``rows`` dated at or after ``ms``, with only those messages unpacked.
-
-        Why: ``status`` needs the last week and the block chain reaching into it, and a
-        row per message of a long history cost it 0.2 to 0.26 s on a 1 GB corpus (the
-        sorted times and the rows of its last tenth: 0.1 s).
-        """
-        if self._rows is not None:
-            return [r for r in self._rows if r[0] >= ms]
-        return rows_of(self.state, self.state.winners(self.view == "daily", since=ms))
-
     @property
     def entries(self) -> list[UsageEntry]:
         """The rows as ``UsageEntry`` objects, sorted by time."""

@@ -226,11 +226,8 @@ class State:
             return 0
         return sum(1 for _k, v, _p in self.winners(with_progress) if v[0] > ms)
 
-    def winners(
-        self, with_progress: bool, since: int | None = None
-    ) -> Iterator[tuple[str, tuple[int, ...], bool]]:
-        """(key, unpacked winner, from a mirror line) for one view, one at a time; with
-        ``since``, only the winners dated at or after it (ms), the others never unpacked.
+    def winners(self, with_progress: bool) -> Iterator[tuple[str, tuple[int, ...], bool]]:
+        """(key, unpacked winner, from a mirror line) for one view, one at a time.
 
         The daily view counts ``agent_progress`` mirrors (the better of the two winners);
         blocks and sessions do not. A generator, so a report over a million messages never
@@ -238,24 +235,21 @@ class State:
         """
         prog = self.prog if with_progress else {}
         beats = self.beats
-        stamp = _STAMP.unpack_from
         for key, packed in self.main.items():
             other = prog.get(key)
             if other is not None and beats(other, packed):
-                packed, mirrored = other, True
+                yield key, unpack(other), True
             else:
-                mirrored = False
-            if since is None or stamp(packed, RANK)[0] >= since:
-                yield key, unpack(packed), mirrored
+                yield key, unpack(packed), False
         if prog:
             main = self.main
             for key, packed in prog.items():
-                if key not in main and (since is None or stamp(packed, RANK)[0] >= since):
+                if key not in main:
                     yield key, unpack(packed), True
 
     def stamps(self, with_progress: bool) -> list[int]:
-        """Every winner's time (ms) for one view, sorted: where history starts is found on
-        these, so that only the winners after it become rows (``winners(since=...)``)."""
+        """Every winner's time (ms) for one view, sorted: ``status`` finds on these which
+        messages its windows need as objects (``status_io.split_history``)."""
         times = [
             t for chunk in self.winner_chunks(with_progress) for (t,) in _TS.iter_unpack(chunk)
         ]
