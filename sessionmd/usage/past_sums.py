@@ -1,11 +1,11 @@
-"""Exact token sums of the week before the latest blocks, by time, for ``sessionmd status``.
+"""Exact token sums of the week before the latest blocks, for ``sessionmd status``.
 
 ``status`` needs objects (``UsageEntry``) only for the messages its 5-hour window can see:
 their block, burn rate, limit message. The 7-day window needs only how many tokens were
 used since a time. On a heavy history a week is a hundred thousand messages, and an
-object each cost 1.5 s and 55 MB per hundred thousand; these sums cost an array slot per
-message, and answer "tokens since t" exactly (a bisection and a subtraction), where the
-status line's 5-minute buckets (``live.History``) may be up to 5 minutes off.
+object each cost about 1.5 s and 55 MB per hundred thousand; these sums cost five array
+slots per message, and answer "tokens since t" exactly, where the status line's 5-minute
+buckets (``live.History``) may be up to 5 minutes off.
 """
 
 from __future__ import annotations

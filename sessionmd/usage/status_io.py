@@ -88,10 +88,12 @@ def recent_entries(state: State, since_ms: int) -> list[UsageEntry]:
 
 
 def split_history(result: UsageResult, now: datetime) -> tuple[list[UsageEntry], PastSums]:
-    """What ``status`` needs of a history (its blocks view: no mirror lines): the messages its 5-hour window can
-    see as objects, from the first of the block holding 5 hours ago, so that blocks built
-    from them are ccusage's; and the rest of the last week as exact sums. Clock skew:
-    that block is found among the messages up to ``now``, so the latest one is an object."""
+    """What ``status`` needs of a history (its blocks view: no mirror lines).
+
+    The messages its 5-hour window can see, as objects: from the first of the block
+    holding 5 hours ago, so that blocks built from them are ccusage's. The rest of the last
+    week as exact sums. Clock skew: that block is found among the messages up to ``now``,
+    so the latest message not in the future is an object."""
     stamps = result.stamps()
     if not stamps:
         return [], PastSums(now, now, ())

@@ -49,7 +49,7 @@ def history_cut(stamps: Sequence[int], since: int, hours: float = 5) -> int:
     ccusage builds from everything, from that block on, and every message at or after
     ``since`` is among them. A block's start depends on every block before it back to a
     pause longer than a block, so the rule runs from that pause; only the block found is
-    kept, so a history without such pauses costs a week of messages, not all of them.
+    kept, so a history without such pauses costs the messages since ``since``, not all.
     """
     if not stamps:
         return 0
