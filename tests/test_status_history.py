@@ -223,3 +223,18 @@ def test_objects_for_the_block_and_sums_for_the_week_give_the_same_status(
 
 
 FIVE_MS = timedelta(hours=5)
+
+
+def test_no_transcripts_split_into_nothing_complete_from_the_start(tmp_path: Path) -> None:
+    """With no message at all the history is complete (a window may derive its limit),
+    and there is nothing to sum or to hold."""
+    from sessionmd.usage.api import load_usage
+    from sessionmd.usage.status_io import EARLIEST, split_history
+
+    (tmp_path / "projects").mkdir()
+    now = parse_now(CORPUS_NOW)
+    result = load_usage(data_dirs=[tmp_path], env={}, cache_dir=None, now=now, view="blocks")
+    entries, past = split_history(result, now)
+    assert entries == [] and len(past) == 0
+    assert past.start == EARLIEST and past.end == now
+    assert past.tokens_since(now - timedelta(days=7)).total == 0

@@ -95,8 +95,8 @@ def split_history(result: UsageResult, now: datetime) -> tuple[list[UsageEntry],
     week as exact sums. Clock skew: that block is found among the messages up to ``now``,
     so the latest message not in the future is an object."""
     stamps = result.stamps()
-    if not stamps:
-        return [], PastSums(now, now, ())
+    if not stamps:  # nothing at all: complete, and empty
+        return [], PastSums(EARLIEST, now, ())
     now_ms = to_ms(now)
     seen = stamps[: bisect_right(stamps, now_ms)] or stamps
     cut = history_cut(seen, now_ms - BLOCK_MS)  # an index into ``stamps`` too
