@@ -6,10 +6,13 @@ import json
 import multiprocessing
 import os
 import shutil
+import tempfile
 from pathlib import Path
 from typing import Any
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 from usage_support import NOW_DT, assistant_line, generate, write_session
 
 from sessionmd.usage import cache as cache_mod
@@ -211,3 +214,88 @@ def test_two_processes_at_once(corpus: Path, tmp_path: Path) -> None:
     assert all(r == expected for r in results)
     assert not [p for p in cache.iterdir() if p.suffix == ".tmp"]
     assert _totals(_load(corpus, cache)) == expected
+
+
+def _mirror(line: str) -> str:
+    """The sub-agent ``agent_progress`` mirror of an assistant line (daily view only)."""
+    obj = json.loads(line)
+    outer = {key: obj[key] for key in ("isSidechain", "cwd", "sessionId", "version")}
+    mirror = {**outer, "type": "progress", "timestamp": obj["timestamp"],
+              "data": {"type": "agent_progress", "message": {**obj, "isSidechain": True}}}  # fmt: skip
+    return json.dumps(mirror, separators=(",", ":"))
+
+
+_APPEND = st.tuples(
+    st.sampled_from(["m0", "m1", "m2", "m3", "new"]),  # a copy of a message, or a new one
+    st.sampled_from("abcd"),  # the transcript it lands in (c and d are new files)
+    st.integers(1, 400),  # output tokens: a copy may beat the winner or not
+    st.integers(0, 40),  # minutes after 10:00: copies cross quarter hours
+    st.booleans(),  # an agent_progress mirror
+    st.booleans(),  # a sidechain line
+)
+
+
+@settings(max_examples=40, deadline=None)
+@given(st.lists(st.lists(_APPEND, min_size=1, max_size=5), min_size=1, max_size=3))
+def test_warm_runs_keep_the_daily_sums_in_step(batches: list[list[Any]]) -> None:
+    """The daily view's sums live in the cache; a warm run moves only the winners its
+    appended lines replaced (old one out, new one in). After every run they equal the sums
+    of every winner, and the days equal a cold scan's."""
+    from datetime import timezone
+
+    from sessionmd.usage.daily import daily, daily_json
+    from sessionmd.usage.quarters import QuarterSums
+
+    with tempfile.TemporaryDirectory() as tmp:
+        root, cache = Path(tmp) / "claude", Path(tmp) / "cache"
+        for session, mids in (("a", "m0 m1"), ("b", "m2 m3")):
+            lines = [
+                assistant_line(ts=f"2026-01-10T10:0{n}:00.000Z", mid=m, rid=f"r{m}", out=50)
+                for n, m in enumerate(mids.split())
+            ]
+            write_session(root, "p", session, lines)
+        _load(root, cache)
+        fresh = 0
+        for batch in batches:
+            for mid, session, out, minute, mirror, side in batch:
+                if mid == "new":
+                    fresh += 1
+                    mid = f"n{fresh}"
+                line = assistant_line(
+                    ts=f"2026-01-10T{10 + minute // 60:02d}:{minute % 60:02d}:07.000Z",
+                    mid=mid,
+                    rid=f"r{mid}",
+                    session=session,
+                    out=out,
+                    sidechain=side,
+                    model="claude-haiku-4-5-20251001" if out % 2 else "claude-sonnet-4-5-20250929",
+                )
+                path = root / "projects" / "p" / f"{session}.jsonl"
+                with path.open("a", encoding="utf-8") as fh:
+                    fh.write((_mirror(line) if mirror else line) + "\n")
+            full = next(p for p in cache.iterdir() if p.name.startswith("usage-"))
+            kept = cache_mod.read(full, [str(root / "projects")])
+            assert kept is not None and kept.quarters is not None  # corrected, not remade
+            warm = _load(root, cache)
+            assert warm.stats.rebuilt == "" and warm.stats.files_read
+            every = QuarterSums()
+            every.add_chunks(warm.state.winner_chunks(with_progress=True))
+            assert warm.state.quarters.sums == every.sums
+            cold = _load(root, None)
+            assert daily_json(daily(warm, timezone.utc)) == daily_json(daily(cold, timezone.utc))
+
+
+def test_sums_naming_a_model_outside_the_table_are_rejected(corpus: Path, tmp_path: Path) -> None:
+    cache = tmp_path / "cache"
+    _load(corpus, cache)
+    full = next(p for p in cache.iterdir() if p.name.startswith("usage-"))
+    roots = [str(corpus / "projects")]
+    loaded = cache_mod.read(full, roots)
+    assert loaded is not None and loaded.quarters is not None
+    assert cache_mod.decode_state(cache_mod.encode_state(loaded, roots), roots) is not None
+    loaded.quarters.sums[(1000 << 32) | len(loaded.models)] = [1, 1, 1, 1, 1]
+    full.write_bytes(cache_mod.encode_state(loaded, roots))
+    assert cache_mod.read(full, roots) is None
+    again = _load(corpus, cache)
+    assert again.stats.rebuilt and again.state.quarters is not None
+    assert (1000 << 32) | len(loaded.models) not in again.state.quarters.sums

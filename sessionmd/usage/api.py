@@ -21,6 +21,7 @@ from sessionmd.usage.dedupe import FileInfo, State
 from sessionmd.usage.discover import Discovery, discover
 from sessionmd.usage.engine import ScanStats, execute, paused_gc, plan, rebuild_reason
 from sessionmd.usage.models import Block, TokenCounts, UsageEntry
+from sessionmd.usage.quarters import QuarterSums
 from sessionmd.usage.scan import Problem
 from sessionmd.usage.timeline import (
     active_block,
@@ -194,7 +195,12 @@ def _load(
     stats.files = len(found.files)
     stats.rebuilt = reason
     stats.problems[:0] = found.problems
-    if full_path is not None and (stats.files_read or stats.rebuilt):
+    summed = False
+    if daily_sums and state.quarters is None:  # kept in the cache from now on
+        state.quarters = QuarterSums()
+        state.quarters.add_chunks(state.winner_chunks(with_progress=True))
+        summed = True
+    if full_path is not None and (stats.files_read or stats.rebuilt or summed):
         cache_mod.save(full_path, state, roots)
     stats.problems.extend(Problem(p, ln, why) for p, ln, why in state.problems)
     return state, stats, found
@@ -216,9 +222,10 @@ def load_usage(
     ``data_dirs`` overrides the Claude config dirs found from ``env`` (``CLAUDE_CONFIG_DIR``,
     else ``~/.config/claude`` and ``~/.claude``); ``cache_dir`` None reads everything and
     writes no cache. ``now`` decides which timestamps count as in the future (clock skew).
-    For view "daily", a two-process scan also leaves the view's sums per quarter hour and
-    model in ``stats.quarters`` (what ``usage.daily`` folds into days), unless
-    ``daily_sums`` is false (a report for one project sums its own winners instead).
+    For view "daily", the state also carries the view's sums per quarter hour and model
+    (``State.quarters``, what ``usage.daily`` folds into days: from the scan, the cache, or
+    summed here once and cached), unless ``daily_sums`` is false (a report for one project
+    sums its own winners instead).
     """
     sums = view == "daily" and daily_sums
     with paused_gc():  # discovery and the scan make objects by the thousand, no cycles

@@ -10,7 +10,8 @@ times only, never transcript text.
 One file per set of data dirs, ``usage-v<N>-<hash>.bin`` (the status line keeps its own
 small state beside it: ``live``). Layout: an 8-byte magic with the version, a msgpack header
 (tables, counts, CRC-32 of the winners), the keys as length-prefixed msgpack lists, then the
-packed winners back to back (``lineread.PACK``, 74 bytes each). Written and read in
+packed winners back to back (``lineread.PACK``, 74 bytes each), then the daily
+view's sums per quarter hour and model (48 bytes each), which warm runs keep in step. Written and read in
 sections, so saving never holds a second copy of the state in memory. It is written to a
 temporary file and renamed into place (``atomic``), so two processes at once only ever see
 whole files; the last writer wins. A file that is missing, of another version, for other
@@ -32,8 +33,9 @@ import msgspec
 from sessionmd.usage.atomic import replacing
 from sessionmd.usage.dedupe import FileInfo, State, indexes_within, split_records
 from sessionmd.usage.lineread import PACK
+from sessionmd.usage.quarters import QUARTER_RECORD, QuarterSums
 
-VERSION = 7  # 7: lines ccusage 20 rejects (null ids, bad version...) rejected too
+VERSION = 8  # 8: the daily view's sums per quarter hour and model (``State.quarters``)
 MAGIC = b"SMDUSE\x00" + bytes([VERSION])
 _SIZE = PACK.size
 _LEN = struct.Struct(">I")
@@ -48,8 +50,9 @@ class _Header(msgspec.Struct, array_like=True, tag="sessionmd-usage"):
     n_main: int
     n_prog: int
     keys_bytes: int  # unused (0): keys follow in length-prefixed batches
-    crc: int  # CRC-32 of the packed winners
+    crc: int  # CRC-32 of the packed winners, then of the sums
     problems: list[tuple[str, int, str]] = []  # bad lines already read (for --verbose)
+    n_quarters: int = -1  # sums records after the winners (-1: none kept)
 
 
 _encoder = msgspec.msgpack.Encoder()
@@ -100,9 +103,11 @@ def dump(out: BinaryIO, state: State, roots: Sequence[str]) -> None:
     """Write the state to ``out``."""
     keys = [*state.main, *state.prog]
     values = [*state.main.values(), *state.prog.values()]
+    sums = b"" if state.quarters is None else state.quarters.to_bytes()
     crc = 0
     for chunk in _batches(values):
         crc = zlib.crc32(chunk, crc)
+    crc = zlib.crc32(sums, crc)
     header = _encoder.encode(
         _Header(
             VERSION,
@@ -114,6 +119,7 @@ def dump(out: BinaryIO, state: State, roots: Sequence[str]) -> None:
             0,
             crc,
             state.problems,
+            -1 if state.quarters is None else len(state.quarters.sums),
         )
     )
     out.write(MAGIC)
@@ -125,6 +131,7 @@ def dump(out: BinaryIO, state: State, roots: Sequence[str]) -> None:
         out.write(part)
     for chunk in _batches(values):
         out.write(chunk)
+    out.write(sums)
 
 
 def encode_state(state: State, roots: Sequence[str]) -> bytes:
@@ -170,13 +177,24 @@ def load(
             if not indexes_within(blob, nfiles, nmodels):
                 return None  # points outside its own tables: foreign or damaged
             values.extend(split_records(blob))
+        quarters = None
+        if head.n_quarters >= 0:
+            blob = src.read(head.n_quarters * QUARTER_RECORD)
+            if len(blob) != head.n_quarters * QUARTER_RECORD:
+                return None
+            crc = zlib.crc32(blob, crc)
+            quarters = QuarterSums.from_bytes(blob, nmodels)
+            if quarters is None:
+                return None  # names a model outside its own table
         if src.read(1) or crc != head.crc:
             return None
     except (OSError, struct.error, msgspec.DecodeError, msgspec.ValidationError):
         return None
     main = dict(zip(keys[: head.n_main], values[: head.n_main], strict=True))
     prog = dict(zip(keys[head.n_main :], values[head.n_main :], strict=True))
-    state = State(files=head.files, models=list(head.models), main=main, prog=prog)
+    state = State(
+        files=head.files, models=list(head.models), main=main, prog=prog, quarters=quarters
+    )
     state.problems = [(p, ln, why) for p, ln, why in head.problems]
     return state
 

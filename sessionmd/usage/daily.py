@@ -22,15 +22,15 @@ def daily(
 ) -> dict[str, Tally]:
     """Tallies keyed by ``YYYY-MM-DD`` in ``tz``, oldest first.
 
-    Built from the winners' sums per (quarter hour, model): the ones a two-process scan made
-    (``ScanStats.quarters``), else summed from the state here (and always so for one
-    project). A zone's day boundary always falls on a quarter hour (``report.day_of``), so
+    Built from the winners' sums per (quarter hour, model): the ones the state keeps
+    (``State.quarters``: made by the scan or ``load_usage``, kept in the cache and in step
+    with appended lines), else summed from the state here (always so for one project). A zone's day boundary always falls on a quarter hour (``report.day_of``), so
     quarters fold into days exactly, in any zone.
     """
     state = result.state
     match = project_matcher(project)
     keep = [match(f.project) for f in state.files]
-    quarters = result.stats.quarters if result.view == "daily" and not project else None
+    quarters = state.quarters if result.view == "daily" and not project else None
     if quarters is None:
         quarters = QuarterSums()
         chunks = state.winner_chunks(with_progress=result.view == "daily")

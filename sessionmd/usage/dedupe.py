@@ -24,10 +24,12 @@ from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from itertools import chain, islice
 from operator import itemgetter
+from typing import Protocol
 
 import msgspec
 
 from sessionmd.usage.lineread import BODY, PACK, RANK
+from sessionmd.usage.quarters import QuarterSums
 
 _body = BODY.unpack_from
 _file_at = RANK + 56  # the file index's offset in a packed winner
@@ -92,6 +94,10 @@ class State:
     main: dict[str, bytes] = field(default_factory=dict)
     prog: dict[str, bytes] = field(default_factory=dict)
     problems: list[tuple[str, int, str]] = field(default_factory=list)  # bad lines seen so far
+    # The daily view's sums of these winners (``winner_chunks(True)``), kept in step with
+    # them and in the cache, so a warm ``usage daily`` need not sum every winner again.
+    # None when not known (``api._load`` makes them where the daily view asks).
+    quarters: QuarterSums | None = None
     _model_idx: dict[str, int] = field(default_factory=dict)
     _rank: list[int] = field(default_factory=list)  # see ``path_rank``
 
@@ -137,9 +143,43 @@ class State:
         self._rank = rank
         return rank
 
-    def sink(self, file_idx: int) -> _FileSink:
-        """The sink that folds one file's usage lines into this state."""
-        return _FileSink(self, file_idx)
+    def sink(self, file_idx: int, tables: tuple[Table, Table] | None = None) -> _FileSink:
+        """The sink that folds one file's usage lines into this state (through ``tables``,
+        recorders of ``main`` and ``prog``, when given)."""
+        return _FileSink(self, file_idx, tables)
+
+    def daily_winner(self, key: str) -> bytes | None:
+        """The winner the daily view counts for ``key``: the better of its two."""
+        return self._better(self.main.get(key), self.prog.get(key))
+
+    def _better(self, main: bytes | None, prog: bytes | None) -> bytes | None:
+        # As ``winner_chunks`` picks: the mirror only where it beats the ordinary line.
+        if prog is None:
+            return main
+        if main is None or self.beats(prog, main):
+            return prog
+        return main
+
+    def correct_sums(self, main: Recorder, prog: Recorder) -> None:
+        """Bring ``quarters`` in step after a run that went through these recorders: each
+        key whose daily winner changed takes the old one out and the new one in."""
+        if self.quarters is None:
+            return
+        gone: list[bytes] = []
+        came: list[bytes] = []
+        for key in main.before.keys() | prog.before.keys():
+            old = self._better(
+                main.before[key] if key in main.before else self.main.get(key),
+                prog.before[key] if key in prog.before else self.prog.get(key),
+            )
+            new = self.daily_winner(key)
+            if old is not new:
+                if old is not None:
+                    gone.append(old)
+                if new is not None:
+                    came.append(new)
+        self.quarters.subtract(gone)
+        self.quarters.add_chunks([b"".join(came)])
 
     def merge_packed(
         self,
@@ -257,15 +297,51 @@ class State:
         return times
 
 
+class Table(Protocol):
+    """What the scan loop does to a winners table: a ``dict``, or a ``Recorder`` of one."""
+
+    def setdefault(self, key: str, packed: bytes, /) -> bytes: ...
+
+    def __setitem__(self, key: str, packed: bytes, /) -> None: ...
+
+
+class Recorder:
+    """A winners table (``State.main`` or ``prog``) that notes each key's winner from before
+    the first change a run makes to it (None for a key the run added), so that sums kept
+    beside the state (``State.quarters``) are corrected for exactly the winners that
+    changed. Only warm runs (appended bytes) go through one: it costs a call per line."""
+
+    __slots__ = ("before", "table")
+
+    def __init__(self, table: dict[str, bytes]) -> None:
+        self.table = table
+        self.before: dict[str, bytes | None] = {}
+
+    def setdefault(self, key: str, packed: bytes, /) -> bytes:
+        cur = self.table.setdefault(key, packed)
+        if cur is packed and key not in self.before:
+            self.before[key] = None
+        return cur
+
+    def __setitem__(self, key: str, packed: bytes, /) -> None:
+        if key not in self.before:
+            self.before[key] = self.table[key]
+        self.table[key] = packed
+
+
 class _FileSink:
     """One file's view of a State, in the shape the scan loop wants (see ``scan.Sink``)."""
 
     __slots__ = ("beats", "file_idx", "main", "model_index", "models", "prog")
 
-    def __init__(self, state: State, file_idx: int) -> None:
+    def __init__(
+        self, state: State, file_idx: int, tables: tuple[Table, Table] | None = None
+    ) -> None:
         self.file_idx = file_idx
-        self.main = state.main
-        self.prog = state.prog
+        self.main: Table = state.main
+        self.prog: Table = state.prog
+        if tables is not None:
+            self.main, self.prog = tables
         self.beats = state.beats
         self.model_index = state.model_index
         self.models = state._model_idx

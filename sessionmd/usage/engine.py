@@ -19,7 +19,7 @@ from bisect import bisect_left, bisect_right
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 
-from sessionmd.usage.dedupe import FileInfo, State
+from sessionmd.usage.dedupe import FileInfo, Recorder, State, Table
 from sessionmd.usage.discover import Discovery, Transcript
 from sessionmd.usage.quarters import QuarterSums
 from sessionmd.usage.scan import FileScan, Problem, scan_file
@@ -38,7 +38,7 @@ class ScanStats:
     processes: int = 1  # 2 when a forked worker read its share
     problems: list[Problem] = field(default_factory=list)
     # The daily view's sums over every winner, when the scan's two processes made them
-    # (``execute(sum_quarters=True)``); None: sum the state's winners when needed.
+    # (``execute(sum_quarters=True)``); the state keeps them too (``State.quarters``).
     quarters: QuarterSums | None = None
 
 
@@ -99,11 +99,16 @@ def plan(state: State, found: Discovery) -> list[Job]:
     return jobs
 
 
-def _run(state: State, jobs: Sequence[Job], now_ms: int | None) -> list[tuple[int, FileScan]]:
+def _run(
+    state: State,
+    jobs: Sequence[Job],
+    now_ms: int | None,
+    tables: tuple[Table, Table] | None = None,
+) -> list[tuple[int, FileScan]]:
     done: list[tuple[int, FileScan]] = []
     for job in jobs:
         res = scan_file(
-            job.path, job.session, state.sink(job.idx), offset=job.offset, now_ms=now_ms
+            job.path, job.session, state.sink(job.idx, tables), offset=job.offset, now_ms=now_ms
         )
         if res.problems:
             _number_lines(job.path, res.problems)
@@ -446,6 +451,12 @@ def _execute(
     if processes > 1 and total >= PARALLEL_MIN_BYTES and len(jobs) > 1 and hasattr(os, "fork"):
         done, shared, stats.quarters = _parallel(state, jobs, sizes, now_ms, sum_quarters)
         stats.processes = 2 if shared else 1
+        state.quarters = stats.quarters  # the sums of every winner now, or none known
+    elif state.quarters is not None and jobs:
+        # A warm run keeps the daily sums in step: only the winners it replaced move.
+        main, prog = Recorder(state.main), Recorder(state.prog)
+        done = _run(state, jobs, now_ms, (main, prog))
+        state.correct_sums(main, prog)
     else:
         done = _run(state, jobs, now_ms)
     # Once per file read, after the scan, on one process: kept to plain loads and stores.

@@ -4,7 +4,8 @@ Why sums per quarter hour: every zone's day boundary falls on one (``report.day_
 the sums fold into days exactly, in any zone, and a report over a million winners touches
 each winner once, in one flat loop (``add_chunks``). A two-process scan has its worker,
 idle once the files are read, sum two thirds of the winners (``engine._split_sum``), and
-``merge`` adds the parts.
+``merge`` adds the parts. The cache keeps the sums (``to_bytes``), and a warm run moves only
+the winners it replaced (``subtract`` the old, ``add_chunks`` the new: ``State.correct_sums``).
 """
 
 from __future__ import annotations
@@ -30,6 +31,8 @@ assert _FIELDS.size == PACK.size
 
 # key -> [input, output, cache_creation, cache_read, entries]
 Sums = dict[int, list[int]]
+_RECORD = struct.Struct(">6q")  # a key and its five sums, as the cache keeps them
+QUARTER_RECORD = _RECORD.size
 
 
 def split_key(key: int) -> tuple[int, int]:
@@ -76,3 +79,36 @@ class QuarterSums:
             else:
                 for n in range(5):
                     a[n] += b[n]
+
+    def subtract(self, winners: Iterable[bytes]) -> None:
+        """Take these packed winners out again (each one was added before): a winner that a
+        warm run replaced. A key whose last entry goes is dropped, so a model no message
+        uses any more is not listed."""
+        sums = self.sums
+        for packed in winners:
+            ts, i, o, cc, cr, _f, m = _FIELDS.unpack(packed)
+            k = (ts // QUARTER_MS << _SHIFT) | m
+            a = sums[k]
+            a[0] -= i
+            a[1] -= o
+            a[2] -= cc
+            a[3] -= cr
+            a[4] -= 1
+            if not a[4]:
+                del sums[k]
+
+    def to_bytes(self) -> bytes:
+        """The sums as fixed-size records (``_RECORD``), for the cache."""
+        record = _RECORD.pack
+        return b"".join(record(k, *a) for k, a in self.sums.items())
+
+    @classmethod
+    def from_bytes(cls, blob: bytes, models: int) -> QuarterSums | None:
+        """Sums written by ``to_bytes``; None when a record names a model outside a table of
+        ``models`` (a damaged or foreign cache)."""
+        sums: Sums = {}
+        for k, *a in _RECORD.iter_unpack(blob):
+            if k & _MODEL >= models:
+                return None
+            sums[k] = a
+        return cls(sums)

@@ -22,7 +22,7 @@ import os
 import struct
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Annotated, Any, Optional, Protocol
+from typing import TYPE_CHECKING, Annotated, Any, Optional, Protocol
 
 import msgspec
 import stringzilla
@@ -40,6 +40,9 @@ from sessionmd.usage.lineread import (
     limit_reset_ms,
     version_ok,
 )
+
+if TYPE_CHECKING:
+    from sessionmd.usage.dedupe import Table
 
 # A message's winning copy, packed (the layout lives in ``lineread``, which the status line's
 # reader shares): a 9-byte rank prefix (sidechain, then 2**63 - total, big-endian) makes "is
@@ -192,8 +195,8 @@ class Sink(Protocol):
     """
 
     file_idx: int
-    main: dict[str, bytes]
-    prog: dict[str, bytes]
+    main: Table
+    prog: Table
     models: dict[str, int]
 
     def beats(self, new: bytes, cur: bytes) -> bool: ...
