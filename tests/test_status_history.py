@@ -147,6 +147,23 @@ def test_auto_limit_from_block_sums_equals_the_one_from_entries(tmp_path: Path) 
     assert "full" in seen  # blocks that hit a limit were told apart from the others
 
 
+def _status(
+    held: list[UsageEntry], now: datetime, settings: Any, snapshot: Any, past: Any = None
+) -> Any:
+    """``compute_status`` over these entries and their blocks, in UTC."""
+    from sessionmd.usage.status import compute_status
+
+    return compute_status(
+        entries=held,
+        blocks=build_blocks(held, now),
+        settings=settings,
+        snapshot=snapshot,
+        now=now,
+        tz=timezone.utc,
+        history=past,
+    )
+
+
 def test_objects_for_the_block_and_sums_for_the_week_give_the_same_status(
     tmp_path: Path,
 ) -> None:
@@ -157,7 +174,7 @@ def test_objects_for_the_block_and_sums_for_the_week_give_the_same_status(
     from sessionmd import paths
     from sessionmd.usage.api import load_usage
     from sessionmd.usage.snapshot import Snapshot, Window
-    from sessionmd.usage.status import StatusSettings, compute_status, status_json
+    from sessionmd.usage.status import StatusSettings, status_json
     from sessionmd.usage.status_io import split_history
 
     corpus = tmp_path / "corpus"
@@ -198,23 +215,8 @@ def test_objects_for_the_block_and_sums_for_the_week_give_the_same_status(
         assert len(entries) + len(past) <= len(everything)
         split += bool(entries) and len(past) > 0
         for snapshot in (None, *official):
-            expected = compute_status(
-                entries=everything,
-                blocks=build_blocks(everything, now),
-                settings=settings,
-                snapshot=snapshot,
-                now=now,
-                tz=timezone.utc,
-            )
-            got = compute_status(
-                entries=entries,
-                blocks=build_blocks(entries, now),
-                settings=settings,
-                snapshot=snapshot,
-                now=now,
-                tz=timezone.utc,
-                history=past,
-            )
+            expected = _status(everything, now, settings, snapshot)
+            got = _status(entries, now, settings, snapshot, past)
             assert status_json(got) == status_json(expected), now
             assert got.derived == expected.derived
             checked += expected.five_hour.used > 0 and expected.weekly.used > 0
