@@ -9,12 +9,12 @@ times only, never transcript text.
 
 One file per set of data dirs, ``usage-v<N>-<hash>.bin`` (the status line keeps its own
 small state beside it: ``live``). Layout: an 8-byte magic with the version, a msgpack header
-(tables, counts, CRC-32 of the winners), the keys as length-prefixed msgpack lists, then the
-packed winners back to back (``lineread.PACK``, 74 bytes each), then the daily
-view's sums per quarter hour and model (48 bytes each), which warm runs keep in step. Written and read in
-sections, so saving never holds a second copy of the state in memory. It is written to a
-temporary file and renamed into place (``atomic``), so two processes at once only ever see
-whole files; the last writer wins. A file that is missing, of another version, for other
+(tables, counts, CRC-32 of the winners and sums), the keys as length-prefixed msgpack lists,
+then the packed winners back to back (``lineread.PACK``, 74 bytes each), then the daily
+view's sums per quarter hour and model (48 bytes each), which warm runs keep in step.
+Written and read in sections, so saving never holds a second copy of the state in memory.
+It is written to a temporary file and renamed into place (``atomic``), so two processes at
+once only ever see whole files; the last writer wins. A file that is missing, of another version, for other
 data dirs, or corrupt is ignored and rebuilt.
 """
 

@@ -24,8 +24,9 @@ def daily(
 
     Built from the winners' sums per (quarter hour, model): the ones the state keeps
     (``State.quarters``: made by the scan or ``load_usage``, kept in the cache and in step
-    with appended lines), else summed from the state here (always so for one project). A zone's day boundary always falls on a quarter hour (``report.day_of``), so
-    quarters fold into days exactly, in any zone.
+    with appended lines), else summed from the state here (always so for one project). A
+    zone's day boundary always falls on a quarter hour (``report.day_of``), so quarters fold
+    into days exactly, in any zone.
     """
     state = result.state
     match = project_matcher(project)
