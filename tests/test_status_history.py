@@ -64,6 +64,28 @@ def test_blocks_from_the_cut_are_the_same_blocks(minutes: list[int]) -> None:
     assert all(e.timestamp < week_ago for e in entries[:cut])
 
 
+@settings(max_examples=200, deadline=None)
+@given(
+    st.lists(st.integers(min_value=0, max_value=3 * 24 * 60), min_size=1, max_size=120),
+    st.integers(min_value=-60, max_value=3 * 24 * 60 + 60),
+    st.integers(min_value=0, max_value=3 * 24 * 60),
+)
+def test_a_cut_found_from_an_earlier_cut_is_the_same_cut(
+    minutes: list[int], since: int, later: int
+) -> None:
+    """``history_cut(floor=...)`` stops its walk back at an earlier cut: dense chains (up to
+    120 messages in 3 days) put the later point in the middle of blocks."""
+    stamps = [to_ms(T0 + timedelta(minutes=m)) for m in sorted(minutes)]
+    at = to_ms(T0 + timedelta(minutes=since))
+    then = to_ms(T0 + timedelta(minutes=since + later))
+    earlier = history_cut(stamps, at)
+    assert history_cut(stamps, then, floor=earlier) == history_cut(stamps, then)
+    # A floor past the point asked about (a cut over a longer list) is ignored.
+    assert history_cut(stamps[: len(stamps) // 2 + 1], at, floor=len(stamps)) == history_cut(
+        stamps[: len(stamps) // 2 + 1], at
+    )
+
+
 def test_watch_refresh_reads_appended_lines(tmp_path: Path) -> None:
     corpus = tmp_path / "corpus"
     make_corpus(corpus)

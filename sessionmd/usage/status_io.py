@@ -99,8 +99,10 @@ def split_history(result: UsageResult, now: datetime) -> tuple[list[UsageEntry],
         return [], PastSums(EARLIEST, now, ())
     now_ms = to_ms(now)
     seen = stamps[: bisect_right(stamps, now_ms)] or stamps
-    cut = history_cut(seen, now_ms - BLOCK_MS)  # an index into ``stamps`` too
-    lo = min(history_cut(stamps, to_ms(now - SEVEN_DAYS)), cut)
+    week = history_cut(stamps, to_ms(now - SEVEN_DAYS))
+    # An index into ``stamps`` too; its walk back along the chain stops at the week's cut.
+    cut = history_cut(seen, now_ms - BLOCK_MS, floor=week)
+    lo = min(week, cut)
     first = stamps[cut]
     # Complete from just after the last message left out (from the start of time when
     # none is), so a window starting before the first kept message still derives a limit.
@@ -165,7 +167,6 @@ def watch_status(req: StatusRequest, previous: WatchState | None) -> tuple[Statu
         auto: AutoSource = saved if saved is not None else full_auto
         entries, past = split_history(result, req.now)
         all_blocks = build_blocks(entries, req.now)
-        history = entries
         roots = len(result.roots)
     else:
         recent = load_live(
@@ -182,7 +183,6 @@ def watch_status(req: StatusRequest, previous: WatchState | None) -> tuple[Statu
         entries = old + recent.entries
         auto = previous.auto
         roots = previous.roots
-        history = entries
         all_blocks = build_blocks(entries, req.now)
     settings = StatusSettings(
         limit=req.limit,
@@ -215,4 +215,4 @@ def watch_status(req: StatusRequest, previous: WatchState | None) -> tuple[Statu
             save_auto(state, status.limit, req.now, measure)
     except OSError:
         pass  # a read-only state dir costs the history, not the status
-    return status, WatchState(history, past, auto, roots)
+    return status, WatchState(entries, past, auto, roots)

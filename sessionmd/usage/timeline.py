@@ -7,8 +7,9 @@ without importing the engine (msgspec alone costs it 25 ms to import).
 from __future__ import annotations
 
 from bisect import bisect_left
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from datetime import datetime, timedelta, timezone
+from itertools import islice
 
 from sessionmd.usage.models import Block, TokenCounts, UsageEntry
 
@@ -24,14 +25,15 @@ def to_ms(dt: datetime) -> int:
     return round(dt.timestamp() * 1000)
 
 
-def latest_block_start(stamps: Sequence[int], hours: float = 5) -> int:
+def latest_block_start(stamps: Iterable[int], hours: float = 5) -> int:
     """The first entry of the latest block, from sorted timestamps (ccusage's block rule).
 
     The first stamp must be the first entry of a block (any entry after a pause longer than
     a block, or the first entry ever, or the first entry of a block found earlier).
     """
     dur = int(hours * HOUR_MS)
-    anchor = start = last = stamps[0]
+    times = iter(stamps)
+    anchor = start = last = next(times)
     start -= start % HOUR_MS
     for ts in stamps:
         if ts - start > dur or ts - last > dur:
@@ -41,7 +43,7 @@ def latest_block_start(stamps: Sequence[int], hours: float = 5) -> int:
     return anchor
 
 
-def history_cut(stamps: Sequence[int], since: int, hours: float = 5) -> int:
+def history_cut(stamps: Sequence[int], since: int, hours: float = 5, floor: int = 0) -> int:
     """Index of the first message that windows from ``since`` on depend on (sorted ms).
 
     That is the first message of the block holding the first message at or after ``since``
@@ -50,17 +52,22 @@ def history_cut(stamps: Sequence[int], since: int, hours: float = 5) -> int:
     ``since`` is among them. A block's start depends on every block before it back to a
     pause longer than a block, so the rule runs from that pause; only the block found is
     kept, so a history without such pauses costs the messages since ``since``, not all.
+    ``floor``: the index of a block's first message (an earlier cut) where the walk back
+    may stop instead of going on to the pause; one after the first message at or after
+    ``since`` is ignored (``status`` passes the week's cut over a list clipped at now).
     """
     if not stamps:
         return 0
     dur = int(hours * HOUR_MS)
     i = min(bisect_left(stamps, since), len(stamps) - 1)
     chain = i
-    while chain > 0 and stamps[chain] - stamps[chain - 1] <= dur:
+    stop = floor if floor <= i else 0
+    while chain > stop and stamps[chain] - stamps[chain - 1] <= dur:
         chain -= 1
     # A block's first message is never at the same time as the one before it (that one
     # would have opened the block), so the bisection finds it.
-    return bisect_left(stamps, latest_block_start(stamps[chain : i + 1], hours), chain, i + 1)
+    anchor = latest_block_start(islice(stamps, chain, i + 1), hours)
+    return bisect_left(stamps, anchor, chain, i + 1)
 
 
 def build_blocks(
